@@ -1,0 +1,344 @@
+//! AVX2 + FMA kernels.
+//!
+//! MXFP4 blocks are decoded without integer-to-float conversion: every E2M1
+//! value is exactly a bf16 whose low byte and high byte two `vpshufb`
+//! lookups produce; interleaving them and then pairing each bf16 with a
+//! zero low half yields the f32. The activations are pre-permuted to the
+//! order that unpacking produces, so no lane crossing is needed.
+
+use std::arch::x86_64::*;
+
+use half::bf16;
+
+use super::Kernels;
+use crate::bf16::Bf16Matrix;
+use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
+
+pub(super) fn kernels() -> Option<&'static Kernels> {
+    (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(&KERNELS)
+}
+
+static KERNELS: Kernels = Kernels {
+    mxfp4_order: MXFP4_ORDER,
+    bf16_order: &BF16_ORDER,
+    mxfp4_dot,
+    bf16_dot,
+    mxfp4_pack,
+    bf16_pack,
+    gemm_tile,
+    gemm_mr: MR,
+    gemm_nr: NR,
+};
+
+const MR: usize = 6;
+const NR: usize = 16;
+
+/// Position `8g + i` of a decoded block holds input `8g + 2i` and position
+/// `8g + 4 + i` input `8g + 2i + 1` (g < 4, i < 4): the order of
+/// `unpack{lo,hi}_epi16` within 128-bit lanes.
+const MXFP4_ORDER: [u8; 32] = {
+    let mut order = [0u8; 32];
+    let mut p = 0;
+    while p < 32 {
+        let (g, i) = (p / 8, p % 8);
+        order[p] = (8 * g + if i < 4 { 2 * i } else { 2 * (i - 4) + 1 }) as u8;
+        p += 1;
+    }
+    order
+};
+
+/// Even columns of a 16-column chunk, then odd ones: a 32-bit lane holding
+/// two bf16 gives the even one by a left shift and the odd one by a mask.
+const BF16_ORDER: [u8; 16] = [0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15];
+
+/// The bf16 bit pattern of each E2M1 value, split into low and high bytes.
+const fn e2m1_bf16_bytes(high: bool) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let mut i = 0;
+    while i < 16 {
+        let bits = E2M1_VALUES[i].to_bits();
+        out[i] = if high { (bits >> 24) as u8 } else { (bits >> 16) as u8 };
+        i += 1;
+    }
+    out
+}
+const LUT_LO: [u8; 16] = e2m1_bf16_bytes(false);
+const LUT_HI: [u8; 16] = e2m1_bf16_bytes(true);
+
+#[derive(Clone, Copy)]
+struct Decoder {
+    lut_lo: __m256i,
+    lut_hi: __m256i,
+    nibble: __m256i,
+}
+
+impl Decoder {
+    #[target_feature(enable = "avx2,fma")]
+    fn new() -> Self {
+        // SAFETY: the tables are 16 readable bytes each.
+        unsafe {
+            Self {
+                lut_lo: _mm256_broadcastsi128_si256(_mm_loadu_si128(LUT_LO.as_ptr().cast())),
+                lut_hi: _mm256_broadcastsi128_si256(_mm_loadu_si128(LUT_HI.as_ptr().cast())),
+                nibble: _mm256_set1_epi8(0x0F),
+            }
+        }
+    }
+
+    /// The 32 values of one block (without its scale) in [`MXFP4_ORDER`].
+    ///
+    /// # Safety
+    /// `block` must point to 16 readable bytes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn decode(self, block: *const u8) -> [__m256; 4] {
+        // SAFETY: the caller guarantees 16 readable bytes.
+        let v = _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(block.cast()) });
+        // Lane 0: low nibbles (even inputs); lane 1: high nibbles (odd inputs).
+        let codes = _mm256_and_si256(_mm256_blend_epi32::<0b1111_0000>(v, _mm256_srli_epi16::<4>(v)), self.nibble);
+        let lo = _mm256_shuffle_epi8(self.lut_lo, codes);
+        let hi = _mm256_shuffle_epi8(self.lut_hi, codes);
+        let (a, b) = (_mm256_unpacklo_epi8(lo, hi), _mm256_unpackhi_epi8(lo, hi));
+        let zero = _mm256_setzero_si256();
+        [
+            _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, a)),
+            _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, a)),
+            _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, b)),
+            _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, b)),
+        ]
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn hsum(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
+}
+
+fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let nb = scales.len();
+    assert!(blocks.len() == nb * BLOCK_BYTES && xs.iter().all(|x| x.len() >= nb * BLOCK_ELEMS));
+    // SAFETY: this table is only handed out once the CPU reported AVX2 and
+    // FMA, and the lengths the kernel reads were checked above.
+    unsafe {
+        match xs {
+            [x] => out[0] = mxfp4_dot_n::<1>(blocks, scales, [*x])[0],
+            [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_n::<2>(blocks, scales, [*x0, *x1])),
+            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
+        }
+    }
+}
+
+/// # Safety
+/// AVX2 and FMA present; `blocks` holds 16 bytes per scale and each `x`
+/// 32 values per scale.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn mxfp4_dot_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [&[f32]; T]) -> [f32; T] {
+    let decoder = Decoder::new();
+    let mut acc = [_mm256_setzero_ps(); T];
+    for (b, &s) in scales.iter().enumerate() {
+        // SAFETY: block `b` and inputs `32b .. 32b + 32` are in bounds (see above).
+        unsafe {
+            let w = decoder.decode(blocks.as_ptr().add(b * BLOCK_BYTES));
+            let scale = _mm256_set1_ps(E8M0_VALUES[s as usize]);
+            for t in 0..T {
+                let x = xs[t].as_ptr().add(b * BLOCK_ELEMS);
+                let s01 = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(x.add(8)), _mm256_mul_ps(w[0], _mm256_loadu_ps(x)));
+                let s23 =
+                    _mm256_fmadd_ps(w[3], _mm256_loadu_ps(x.add(24)), _mm256_mul_ps(w[2], _mm256_loadu_ps(x.add(16))));
+                acc[t] = _mm256_fmadd_ps(_mm256_add_ps(s01, s23), scale, acc[t]);
+            }
+        }
+    }
+    acc.map(|a| hsum(a))
+}
+
+fn bf16_dot(row: &[bf16], xs: &[&[f32]], out: &mut [f32]) {
+    assert!(xs.iter().all(|x| x.len() >= row.len()));
+    // SAFETY: this table is only handed out once the CPU reported AVX2 and
+    // FMA, and each activation row is as long as the weight row.
+    unsafe {
+        match xs {
+            [x] => out[0] = bf16_dot_n::<1>(row, [*x])[0],
+            [x0, x1] => out[..2].copy_from_slice(&bf16_dot_n::<2>(row, [*x0, *x1])),
+            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
+        }
+    }
+}
+
+/// Even (`[0]`) and odd (`[1]`) columns of 16 bf16 values as f32.
+///
+/// # Safety
+/// `p` must point to 32 readable bytes.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn widen_bf16x16(p: *const bf16) -> [__m256; 2] {
+    // SAFETY: the caller guarantees 32 readable bytes.
+    let v = unsafe { _mm256_loadu_si256(p.cast()) };
+    [
+        _mm256_castsi256_ps(_mm256_slli_epi32::<16>(v)),
+        _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(0xFFFF_0000_u32 as i32))),
+    ]
+}
+
+/// # Safety
+/// AVX2 and FMA present; each `x` at least as long as `row`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn bf16_dot_n<const T: usize>(row: &[bf16], xs: [&[f32]; T]) -> [f32; T] {
+    let chunks = row.len() / 16;
+    let w = row.as_ptr();
+    // Four independent accumulators per activation row hide FMA latency.
+    let mut acc = [[_mm256_setzero_ps(); 4]; T];
+    let mut c = 0;
+    // SAFETY: chunks `c` and `c + 1` lie within `row` and within each `x`.
+    unsafe {
+        while c + 2 <= chunks {
+            let [e0, o0] = widen_bf16x16(w.add(16 * c));
+            let [e1, o1] = widen_bf16x16(w.add(16 * c + 16));
+            for t in 0..T {
+                let x = xs[t].as_ptr().add(16 * c);
+                acc[t][0] = _mm256_fmadd_ps(e0, _mm256_loadu_ps(x), acc[t][0]);
+                acc[t][1] = _mm256_fmadd_ps(o0, _mm256_loadu_ps(x.add(8)), acc[t][1]);
+                acc[t][2] = _mm256_fmadd_ps(e1, _mm256_loadu_ps(x.add(16)), acc[t][2]);
+                acc[t][3] = _mm256_fmadd_ps(o1, _mm256_loadu_ps(x.add(24)), acc[t][3]);
+            }
+            c += 2;
+        }
+        if c < chunks {
+            let [e0, o0] = widen_bf16x16(w.add(16 * c));
+            for t in 0..T {
+                let x = xs[t].as_ptr().add(16 * c);
+                acc[t][0] = _mm256_fmadd_ps(e0, _mm256_loadu_ps(x), acc[t][0]);
+                acc[t][1] = _mm256_fmadd_ps(o0, _mm256_loadu_ps(x.add(8)), acc[t][1]);
+            }
+        }
+    }
+    let mut out = [0.0f32; T];
+    for t in 0..T {
+        let [a0, a1, a2, a3] = acc[t];
+        let tail: f32 = row[chunks * 16..].iter().zip(&xs[t][chunks * 16..]).map(|(w, x)| w.to_f32() * x).sum();
+        out[t] = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + tail;
+    }
+    out
+}
+
+fn mxfp4_pack(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
+    // SAFETY: AVX2 and FMA were detected before this table was handed out;
+    // rows and panel bounds were checked above.
+    unsafe { mxfp4_pack_avx2(w, r0, nr, panel) }
+}
+
+/// # Safety
+/// AVX2 and FMA present; rows `r0 .. r0 + nr` exist; `panel` holds `cols * NR`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn mxfp4_pack_avx2(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    if nr < NR {
+        panel.fill(0.0);
+    }
+    let decoder = Decoder::new();
+    let mut values = [0.0f32; BLOCK_ELEMS];
+    for i in 0..nr {
+        let blocks = w.row_blocks(r0 + i);
+        for (b, &s) in w.row_scales(r0 + i).iter().enumerate() {
+            // SAFETY: block `b` is within the row; `values` holds 32 floats.
+            unsafe {
+                let v = decoder.decode(blocks.as_ptr().add(b * BLOCK_BYTES));
+                let scale = _mm256_set1_ps(E8M0_VALUES[s as usize]);
+                for (j, vj) in v.into_iter().enumerate() {
+                    _mm256_storeu_ps(values.as_mut_ptr().add(8 * j), _mm256_mul_ps(vj, scale));
+                }
+            }
+            let column = &mut panel[b * BLOCK_ELEMS * NR + i..];
+            for (j, &v) in values.iter().enumerate() {
+                column[j * NR] = v;
+            }
+        }
+    }
+}
+
+fn bf16_pack(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
+    // SAFETY: AVX2 and FMA were detected before this table was handed out;
+    // rows and panel bounds were checked above.
+    unsafe { bf16_pack_avx2(w, r0, nr, panel) }
+}
+
+/// # Safety
+/// AVX2 and FMA present; rows `r0 .. r0 + nr` exist; `panel` holds `cols * NR`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn bf16_pack_avx2(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    if nr < NR {
+        panel.fill(0.0);
+    }
+    let chunks = w.cols() / 16;
+    let mut values = [0.0f32; 16];
+    for i in 0..nr {
+        let row = w.row(r0 + i);
+        for c in 0..chunks {
+            // SAFETY: chunk `c` lies within the row; `values` holds 16 floats.
+            unsafe {
+                let [even, odd] = widen_bf16x16(row.as_ptr().add(16 * c));
+                _mm256_storeu_ps(values.as_mut_ptr(), even);
+                _mm256_storeu_ps(values.as_mut_ptr().add(8), odd);
+            }
+            let column = &mut panel[16 * c * NR + i..];
+            for (j, &v) in values.iter().enumerate() {
+                column[j * NR] = v;
+            }
+        }
+        for k in chunks * 16..w.cols() {
+            panel[k * NR + i] = row[k].to_f32();
+        }
+    }
+}
+
+fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
+    assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= MR * NR);
+    // SAFETY: AVX2 and FMA were detected before this table was handed out;
+    // the kernel reads `k` values of each row and `k * NR` of the panel,
+    // checked above.
+    unsafe {
+        match a.len() {
+            1 => gemm_tile_m::<1>(a, panel, k, tile),
+            2 => gemm_tile_m::<2>(a, panel, k, tile),
+            3 => gemm_tile_m::<3>(a, panel, k, tile),
+            4 => gemm_tile_m::<4>(a, panel, k, tile),
+            5 => gemm_tile_m::<5>(a, panel, k, tile),
+            6 => gemm_tile_m::<6>(a, panel, k, tile),
+            m => unreachable!("a tile has 1 to {MR} activation rows, not {m}"),
+        }
+    }
+}
+
+/// A 6x16 register tile: two vectors of panel columns, one broadcast per
+/// activation row, 12 FMAs per step of `k`.
+///
+/// # Safety
+/// AVX2 and FMA present; `a` has `M` rows of at least `k` values, `panel`
+/// at least `k * NR` values, `tile` at least `M * NR`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gemm_tile_m<const M: usize>(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
+    let rows: [*const f32; M] = std::array::from_fn(|m| a[m].as_ptr());
+    let b = panel.as_ptr();
+    let mut c0 = [_mm256_setzero_ps(); M];
+    let mut c1 = [_mm256_setzero_ps(); M];
+    // SAFETY: `kk < k` keeps every read inside the bounds the caller promised.
+    unsafe {
+        for kk in 0..k {
+            let b0 = _mm256_loadu_ps(b.add(kk * NR));
+            let b1 = _mm256_loadu_ps(b.add(kk * NR + 8));
+            for m in 0..M {
+                let av = _mm256_broadcast_ss(&*rows[m].add(kk));
+                c0[m] = _mm256_fmadd_ps(av, b0, c0[m]);
+                c1[m] = _mm256_fmadd_ps(av, b1, c1[m]);
+            }
+        }
+        for m in 0..M {
+            _mm256_storeu_ps(tile.as_mut_ptr().add(m * NR), c0[m]);
+            _mm256_storeu_ps(tile.as_mut_ptr().add(m * NR + 8), c1[m]);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Runtime CPU feature detection and the kernel table of each instruction set.
+//!
+//! Every instruction set provides the same few kernels (see [`Kernels`]). A
+//! table is only handed out after the CPU reported the features its
+//! kernels were compiled for, which is what makes calling them sound.
+
+use std::sync::OnceLock;
+
+use half::bf16;
+
+use crate::bf16::Bf16Matrix;
+use crate::format::Mxfp4Matrix;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+mod scalar;
+
+/// An instruction set the kernels are written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Isa {
+    /// Portable Rust, any CPU.
+    Scalar,
+    /// x86-64 AVX2 with FMA (Haswell, Zen and later).
+    Avx2,
+    /// x86-64 AVX-512 F, BW and VL (Skylake-X, Ice Lake, Zen 4 and later).
+    Avx512,
+    /// aarch64 Advanced SIMD (every 64-bit Arm CPU).
+    Neon,
+}
+
+impl Isa {
+    pub const ALL: [Isa; 4] = [Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+            Isa::Neon => "neon",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Isa> {
+        Isa::ALL.into_iter().find(|isa| isa.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether this CPU can run the instruction set's kernels.
+    pub fn is_available(self) -> bool {
+        self.kernels().is_some()
+    }
+
+    /// The instruction sets this CPU can run, slowest first.
+    pub fn available() -> Vec<Isa> {
+        Isa::ALL.into_iter().filter(|isa| isa.is_available()).collect()
+    }
+
+    /// The fastest instruction set this CPU can run.
+    pub fn detect() -> Isa {
+        *Isa::available().last().expect("the scalar kernels run everywhere")
+    }
+
+    /// The instruction set the kernels use by default: the one named by the
+    /// `MXFP4_ISA` environment variable when set and available (for
+    /// comparing paths), else the fastest. Decided once per process.
+    pub fn active() -> Isa {
+        static ACTIVE: OnceLock<Isa> = OnceLock::new();
+        *ACTIVE.get_or_init(|| {
+            let forced = std::env::var("MXFP4_ISA").ok().and_then(|name| Isa::from_name(&name));
+            forced.filter(|isa| isa.is_available()).unwrap_or_else(Isa::detect)
+        })
+    }
+
+    pub(crate) fn kernels(self) -> Option<&'static Kernels> {
+        match self {
+            Isa::Scalar => Some(&scalar::KERNELS),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => avx2::kernels(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => avx512::kernels(),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::kernels(),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Isa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Most activation rows a `*_dot` kernel takes in one pass over the weights.
+pub(crate) const DOT_MAX_TOKENS: usize = 2;
+
+/// The kernels of one instruction set.
+///
+/// Kernels may consume the activations in any fixed order of the input
+/// dimension that suits their unpacking: `mxfp4_order[j]` is the input
+/// index (within a 32-value block) that position `j` of every permuted
+/// block holds, and likewise `bf16_order` for each chunk of
+/// `bf16_order.len()` columns (columns past the last whole chunk stay in
+/// place). Packed GEMM panels use the same orders, so one permuted copy of
+/// `x` serves every kernel of a call.
+pub(crate) struct Kernels {
+    pub mxfp4_order: [u8; 32],
+    pub bf16_order: &'static [u8],
+    /// Dot products of one MXFP4 row (its blocks and scales) with 1 or 2
+    /// permuted activation rows, into `out[t]`.
+    pub mxfp4_dot: Mxfp4DotFn,
+    /// The same for one bf16 row.
+    pub bf16_dot: Bf16DotFn,
+    /// Dequantizes rows `r0 .. r0 + nr` (nr <= gemm_nr) into a panel laid
+    /// out `[cols][gemm_nr]` in the permuted column order, zero-padding
+    /// missing rows.
+    pub mxfp4_pack: fn(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]),
+    /// The same for bf16 rows.
+    pub bf16_pack: fn(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]),
+    /// `tile[m][i] = sum_k a[m][k] * panel[k][i]` for `m < a.len() <= gemm_mr`
+    /// activation rows of `k` permuted columns each.
+    pub gemm_tile: GemmTileFn,
+    pub gemm_mr: usize,
+    pub gemm_nr: usize,
+}
+
+pub(crate) type Mxfp4DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]);
+pub(crate) type Bf16DotFn = fn(row: &[bf16], xs: &[&[f32]], out: &mut [f32]);
+pub(crate) type GemmTileFn = fn(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]);
+
+/// Identity order, for kernels that read activations as they come.
+pub(crate) const NATURAL_ORDER: [u8; 32] = {
+    let mut order = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        order[i] = i as u8;
+        i += 1;
+    }
+    order
+};

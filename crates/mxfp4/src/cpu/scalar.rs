@@ -1,0 +1,111 @@
+//! Portable kernels: plain Rust loops written so that the compiler can
+//! vectorise them, for CPUs without a dedicated path.
+
+use half::bf16;
+
+use super::{Kernels, NATURAL_ORDER};
+use crate::bf16::Bf16Matrix;
+use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
+
+pub(super) static KERNELS: Kernels = Kernels {
+    mxfp4_order: NATURAL_ORDER,
+    bf16_order: &[],
+    mxfp4_dot,
+    bf16_dot,
+    mxfp4_pack,
+    bf16_pack,
+    gemm_tile,
+    gemm_mr: MR,
+    gemm_nr: NR,
+};
+
+const MR: usize = 4;
+const NR: usize = 8;
+
+/// One block's 32 values, in natural order, without the scale.
+#[inline]
+fn decode_block(block: &[u8], out: &mut [f32; BLOCK_ELEMS]) {
+    for (j, &byte) in block.iter().enumerate() {
+        out[2 * j] = E2M1_VALUES[(byte & 0x0F) as usize];
+        out[2 * j + 1] = E2M1_VALUES[(byte >> 4) as usize];
+    }
+}
+
+fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let mut values = [0.0f32; BLOCK_ELEMS];
+    out.fill(0.0);
+    for (b, &s) in scales.iter().enumerate() {
+        decode_block(&blocks[b * BLOCK_BYTES..(b + 1) * BLOCK_BYTES], &mut values);
+        for (x, o) in xs.iter().zip(out.iter_mut()) {
+            *o += dot(&values, &x[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS]) * E8M0_VALUES[s as usize];
+        }
+    }
+}
+
+fn bf16_dot(row: &[bf16], xs: &[&[f32]], out: &mut [f32]) {
+    const CHUNK: usize = 256;
+    let mut values = [0.0f32; CHUNK];
+    out.fill(0.0);
+    for (c, chunk) in row.chunks(CHUNK).enumerate() {
+        let values = &mut values[..chunk.len()];
+        for (v, w) in values.iter_mut().zip(chunk) {
+            *v = w.to_f32();
+        }
+        for (x, o) in xs.iter().zip(out.iter_mut()) {
+            *o += dot(values, &x[c * CHUNK..c * CHUNK + chunk.len()]);
+        }
+    }
+}
+
+/// Eight interleaved partial sums, so the loop vectorises without
+/// reassociating floating point behind the programmer's back.
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let mut a8 = a.chunks_exact(8);
+    let mut b8 = b.chunks_exact(8);
+    for (ca, cb) in (&mut a8).zip(&mut b8) {
+        for i in 0..8 {
+            acc[i] += ca[i] * cb[i];
+        }
+    }
+    let tail: f32 = a8.remainder().iter().zip(b8.remainder()).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+fn mxfp4_pack(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    let mut values = [0.0f32; BLOCK_ELEMS];
+    panel.fill(0.0);
+    for i in 0..nr {
+        let blocks = w.row_blocks(r0 + i);
+        for (b, &s) in w.row_scales(r0 + i).iter().enumerate() {
+            decode_block(&blocks[b * BLOCK_BYTES..(b + 1) * BLOCK_BYTES], &mut values);
+            let scale = E8M0_VALUES[s as usize];
+            for (j, v) in values.iter().enumerate() {
+                panel[(b * BLOCK_ELEMS + j) * NR + i] = v * scale;
+            }
+        }
+    }
+}
+
+fn bf16_pack(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    panel.fill(0.0);
+    for i in 0..nr {
+        for (k, v) in w.row(r0 + i).iter().enumerate() {
+            panel[k * NR + i] = v.to_f32();
+        }
+    }
+}
+
+fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
+    tile.fill(0.0);
+    for (m, row) in a.iter().enumerate() {
+        let acc = &mut tile[m * NR..(m + 1) * NR];
+        for kk in 0..k {
+            let av = row[kk];
+            for (c, &b) in acc.iter_mut().zip(&panel[kk * NR..(kk + 1) * NR]) {
+                *c += av * b;
+            }
+        }
+    }
+}

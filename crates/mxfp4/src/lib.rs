@@ -1,0 +1,25 @@
+//! MXFP4 and bf16 weights, and CPU kernels that compute `y = W x + b`
+//! straight from them.
+//!
+//! - [`format`]: the MXFP4 layout of the Hugging Face gpt-oss checkpoints
+//!   and zero-copy, shape-checked views over its bytes;
+//! - [`bf16`]: the same for dense bf16 matrices;
+//! - [`reference`]: scalar dequantization and mat-mul, the truth the fast
+//!   kernels are tested against;
+//! - [`linear`]: the fast path, dispatched at run time to AVX-512, AVX2,
+//!   NEON or portable code ([`Isa`]) and threaded with rayon.
+//!
+//! The crate knows bytes, blocks and instruction sets, nothing of models.
+
+pub mod bf16;
+mod cpu;
+mod error;
+pub mod format;
+pub mod linear;
+pub mod reference;
+
+pub use bf16::Bf16Matrix;
+pub use cpu::Isa;
+pub use error::FormatError;
+pub use format::{Mxfp4Experts, Mxfp4Matrix};
+pub use linear::{Weights, linear, linear_with};

@@ -1,0 +1,190 @@
+//! `y = W x + b` for any weight format: permutes the activations once,
+//! then runs the chosen instruction set's kernels on all cores, split over
+//! output rows.
+//!
+//! One or two activation rows (decode) stream the packed weights once
+//! through the dot kernels. More rows (prefill, or several tokens routed to
+//! one expert) dequantize a narrow panel of rows into cache and run a
+//! register-tiled f32 GEMM over it: the dequantized matrix never exists
+//! whole.
+
+use std::borrow::Cow;
+
+use rayon::prelude::*;
+
+use crate::bf16::Bf16Matrix;
+use crate::cpu::{DOT_MAX_TOKENS, Isa, Kernels};
+use crate::format::Mxfp4Matrix;
+
+/// A weight matrix in one of the formats the kernels compute from.
+#[derive(Clone, Copy, Debug)]
+pub enum Weights<'a> {
+    Mxfp4(Mxfp4Matrix<'a>),
+    Bf16(Bf16Matrix<'a>),
+}
+
+impl Weights<'_> {
+    pub fn rows(&self) -> usize {
+        match self {
+            Weights::Mxfp4(w) => w.rows(),
+            Weights::Bf16(w) => w.rows(),
+        }
+    }
+
+    pub fn cols(&self) -> usize {
+        match self {
+            Weights::Mxfp4(w) => w.cols(),
+            Weights::Bf16(w) => w.cols(),
+        }
+    }
+
+    /// Bytes one pass over the weights reads.
+    pub fn byte_len(&self) -> usize {
+        match self {
+            Weights::Mxfp4(w) => w.byte_len(),
+            Weights::Bf16(w) => w.byte_len(),
+        }
+    }
+}
+
+impl<'a> From<Mxfp4Matrix<'a>> for Weights<'a> {
+    fn from(w: Mxfp4Matrix<'a>) -> Self {
+        Weights::Mxfp4(w)
+    }
+}
+
+impl<'a> From<Bf16Matrix<'a>> for Weights<'a> {
+    fn from(w: Bf16Matrix<'a>) -> Self {
+        Weights::Bf16(w)
+    }
+}
+
+/// `y[t, r] = sum_k W[r, k] x[t, k] + bias[r]` for `n` activation rows: `x`
+/// is `n x cols`, `y` is `n x rows`, both row-major. Products and sums are
+/// f32. Uses [`Isa::active`].
+///
+/// Panics when the slice lengths do not match the shapes.
+pub fn linear<'a>(w: impl Into<Weights<'a>>, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mut [f32]) {
+    linear_with(Isa::active(), w, x, n, bias, y);
+}
+
+/// [`linear`] on a chosen instruction set. Panics when this CPU cannot run it.
+pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mut [f32]) {
+    let kernels = isa.kernels().unwrap_or_else(|| panic!("this CPU cannot run the {isa} kernels"));
+    let w = w.into();
+    let (rows, cols) = (w.rows(), w.cols());
+    assert_eq!(x.len(), n * cols, "x must be n x cols = {n} x {cols}");
+    assert_eq!(y.len(), n * rows, "y must be n x rows = {n} x {rows}");
+    if let Some(b) = bias {
+        assert_eq!(b.len(), rows, "bias must have one value per row");
+    }
+    if n == 0 {
+        return;
+    }
+    let order: &[u8] = match w {
+        Weights::Mxfp4(_) => &kernels.mxfp4_order,
+        Weights::Bf16(_) => kernels.bf16_order,
+    };
+    let xp = permute(x, cols, order);
+    let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
+    if n <= DOT_MAX_TOKENS {
+        dot_rows(kernels, w, &xs, bias, y);
+    } else {
+        gemm_rows(kernels, w, &xs, bias, y);
+    }
+}
+
+/// Each row of `x` with every chunk of `order.len()` columns rearranged so
+/// that position `j` holds column `order[j]`; columns past the last whole
+/// chunk keep their place.
+fn permute<'x>(x: &'x [f32], cols: usize, order: &[u8]) -> Cow<'x, [f32]> {
+    if order.iter().enumerate().all(|(j, &o)| o as usize == j) {
+        return Cow::Borrowed(x);
+    }
+    let len = order.len();
+    let mut out = x.to_vec();
+    for (src, dst) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
+        for (s, d) in src.chunks_exact(len).zip(dst.chunks_exact_mut(len)) {
+            for (dj, &o) in d.iter_mut().zip(order) {
+                *dj = s[o as usize];
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn rows_per_task(rows: usize, granule: usize) -> usize {
+    let tasks = rayon::current_num_threads() * 8;
+    rows.div_ceil(tasks).next_multiple_of(granule).max(granule)
+}
+
+/// Writes `yt` (`rows x n`) transposed into `y` (`n x rows`).
+fn transpose_into(yt: &[f32], n: usize, y: &mut [f32]) {
+    let rows = yt.len() / n;
+    y.par_chunks_mut(rows).enumerate().for_each(|(t, yrow)| {
+        for (r, v) in yrow.iter_mut().enumerate() {
+            *v = yt[r * n + t];
+        }
+    });
+}
+
+fn dot_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y: &mut [f32]) {
+    let n = xs.len();
+    let rows = w.rows();
+    let chunk = rows_per_task(rows, 4);
+    let fill = |(ci, out): (usize, &mut [f32])| {
+        let mut dots = [0.0f32; DOT_MAX_TOKENS];
+        for (i, o) in out.chunks_exact_mut(n).enumerate() {
+            let r = ci * chunk + i;
+            match w {
+                Weights::Mxfp4(m) => (k.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), xs, &mut dots[..n]),
+                Weights::Bf16(b) => (k.bf16_dot)(b.row(r), xs, &mut dots[..n]),
+            }
+            let b = bias.map_or(0.0, |b| b[r]);
+            for (ot, d) in o.iter_mut().zip(dots) {
+                *ot = d + b;
+            }
+        }
+    };
+    if n == 1 {
+        y.par_chunks_mut(chunk).enumerate().for_each(fill);
+    } else {
+        let mut yt = vec![0.0f32; rows * n];
+        yt.par_chunks_mut(chunk * n).enumerate().for_each(fill);
+        transpose_into(&yt, n, y);
+    }
+}
+
+/// Most activation rows any instruction set's GEMM tile takes.
+const MAX_MR: usize = 16;
+
+fn gemm_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y: &mut [f32]) {
+    let (n, rows, cols) = (xs.len(), w.rows(), w.cols());
+    let (mr, nr) = (k.gemm_mr, k.gemm_nr);
+    debug_assert!(mr <= MAX_MR);
+    let mut yt = vec![0.0f32; rows * n];
+    yt.par_chunks_mut(nr * n).enumerate().for_each_init(
+        || (vec![0.0f32; cols * nr], vec![0.0f32; mr * nr]),
+        |(panel, tile), (p, out)| {
+            let r0 = p * nr;
+            let valid = nr.min(rows - r0);
+            match w {
+                Weights::Mxfp4(m) => (k.mxfp4_pack)(&m, r0, valid, panel),
+                Weights::Bf16(b) => (k.bf16_pack)(&b, r0, valid, panel),
+            }
+            let mut a: [&[f32]; MAX_MR] = [&[]; MAX_MR];
+            for t0 in (0..n).step_by(mr) {
+                let m = mr.min(n - t0);
+                a[..m].copy_from_slice(&xs[t0..t0 + m]);
+                (k.gemm_tile)(&a[..m], panel, cols, tile);
+                for i in 0..valid {
+                    let b = bias.map_or(0.0, |b| b[r0 + i]);
+                    for mm in 0..m {
+                        out[i * n + t0 + mm] = tile[mm * nr + i] + b;
+                    }
+                }
+            }
+        },
+    );
+    transpose_into(&yt, n, y);
+}
