@@ -1,7 +1,355 @@
-//! AVX-512 kernels (written next).
+//! AVX-512 (F, BW, VL) + FMA kernels.
+//!
+//! MXFP4 blocks are decoded with a 16-entry f32 table lookup: `vpmovzxbd`
+//! widens a block's 16 bytes to 16 dwords, and `vpermps`, which reads only
+//! the low 4 bits of each index, maps the low nibbles (and, after a shift
+//! by 4, the high nibbles) straight to their E2M1 values. One block gives
+//! two vectors, its even inputs and its odd inputs, so each block keeps its
+//! own 32 positions and its own scale, and no lane crossing is needed
+//! beyond the lookup itself.
+
+use std::arch::x86_64::*;
+
+use half::bf16;
 
 use super::Kernels;
+use crate::bf16::Bf16Matrix;
+use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 
 pub(super) fn kernels() -> Option<&'static Kernels> {
-    None
+    (is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vl")
+        && is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma"))
+    .then_some(&KERNELS)
+}
+
+static KERNELS: Kernels = Kernels {
+    mxfp4_order: EVEN_ODD,
+    bf16_order: &EVEN_ODD,
+    mxfp4_dot,
+    bf16_dot,
+    mxfp4_pack,
+    bf16_pack,
+    gemm_tile,
+    gemm_mr: MR,
+    gemm_nr: NR,
+};
+
+const MR: usize = 14;
+const NR: usize = 32;
+
+/// Even inputs of a 32-value chunk, then odd ones: position `i` holds input
+/// `2i` and position `16 + i` input `2i + 1` (i < 16).
+///
+/// MXFP4: dword `i` of the widened block is byte `i`, whose low nibble is
+/// input `2i` and high nibble input `2i + 1`; lane `i` of the first decoded
+/// vector is the low nibble's value, lane `i` of the second the high one's.
+/// bf16: dword `i` of 32 loaded values is column `2i` (low half, shifted up)
+/// and column `2i + 1` (high half, masked), the same order.
+const EVEN_ODD: [u8; 32] = {
+    let mut order = [0u8; 32];
+    let mut i = 0;
+    while i < 16 {
+        order[i] = (2 * i) as u8;
+        order[16 + i] = (2 * i + 1) as u8;
+        i += 1;
+    }
+    order
+};
+
+/// The 16 E2M1 values in one register, indexed by code.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[inline]
+fn e2m1_table() -> __m512 {
+    // SAFETY: the table holds 16 readable floats.
+    unsafe { _mm512_loadu_ps(E2M1_VALUES.as_ptr()) }
+}
+
+/// The 32 values of one block (without its scale) in [`EVEN_ODD`] order.
+///
+/// Lane `i` (i < 16): `vpmovzxbd` puts byte `i`, `h << 4 | l`, in dword `i`.
+/// `vpermps` reads bits 0..4 of it, `l`, and gives `E2M1[l]`: input `2i`,
+/// position `i`. Shifted right by 4 the dword is `h`, giving `E2M1[h]`:
+/// input `2i + 1`, position `16 + i`. Lookups copy bits, so -0 stays -0.
+///
+/// # Safety
+/// `block` must point to 16 readable bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[inline]
+unsafe fn decode(table: __m512, block: *const u8) -> [__m512; 2] {
+    // SAFETY: the caller guarantees 16 readable bytes.
+    let bytes = _mm512_cvtepu8_epi32(unsafe { _mm_loadu_si128(block.cast()) });
+    // `vpermps` ignores index bits above the low 4: no mask is needed.
+    [_mm512_permutexvar_ps(bytes, table), _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(bytes), table)]
+}
+
+fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+    let nb = scales.len();
+    assert!(blocks.len() == nb * BLOCK_BYTES && xs.iter().all(|x| x.len() >= nb * BLOCK_ELEMS));
+    // SAFETY: this table is only handed out once the CPU reported AVX-512
+    // F/BW/VL, AVX2 and FMA, and the lengths the kernel reads were checked
+    // above.
+    unsafe {
+        match xs {
+            [x] => out[0] = mxfp4_dot_n::<1>(blocks, scales, [*x])[0],
+            [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_n::<2>(blocks, scales, [*x0, *x1])),
+            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
+        }
+    }
+}
+
+/// `acc[t] += scale * (block b . x_t[32b .. 32b + 32])`, the block's sum
+/// scaled by one FMA so that a NaN scale poisons the row.
+///
+/// # Safety
+/// Block `b` lies within `blocks` and inputs `32b .. 32b + 32` within each `x`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[inline]
+unsafe fn mxfp4_block<const T: usize>(
+    table: __m512,
+    blocks: &[u8],
+    scale: u8,
+    xs: &[&[f32]; T],
+    b: usize,
+    acc: &mut [__m512; T],
+) {
+    // SAFETY: block `b` and inputs `32b .. 32b + 32` are in bounds (see above).
+    unsafe {
+        let [even, odd] = decode(table, blocks.as_ptr().add(b * BLOCK_BYTES));
+        let scale = _mm512_set1_ps(E8M0_VALUES[scale as usize]);
+        for t in 0..T {
+            let x = xs[t].as_ptr().add(b * BLOCK_ELEMS);
+            let sum = _mm512_fmadd_ps(odd, _mm512_loadu_ps(x.add(16)), _mm512_mul_ps(even, _mm512_loadu_ps(x)));
+            acc[t] = _mm512_fmadd_ps(sum, scale, acc[t]);
+        }
+    }
+}
+
+/// # Safety
+/// AVX-512 F/BW/VL, AVX2 and FMA present; `blocks` holds 16 bytes per
+/// scale and each `x` 32 values per scale.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn mxfp4_dot_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [&[f32]; T]) -> [f32; T] {
+    let table = e2m1_table();
+    // Even and odd blocks accumulate apart: two dependency chains.
+    let mut acc = [[_mm512_setzero_ps(); T]; 2];
+    let nb = scales.len();
+    let mut b = 0;
+    // SAFETY: `b < nb` for every block read, within the caller's bounds.
+    unsafe {
+        while b + 2 <= nb {
+            mxfp4_block(table, blocks, scales[b], &xs, b, &mut acc[0]);
+            mxfp4_block(table, blocks, scales[b + 1], &xs, b + 1, &mut acc[1]);
+            b += 2;
+        }
+        if b < nb {
+            mxfp4_block(table, blocks, scales[b], &xs, b, &mut acc[0]);
+        }
+    }
+    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])))
+}
+
+fn bf16_dot(row: &[bf16], xs: &[&[f32]], out: &mut [f32]) {
+    assert!(xs.iter().all(|x| x.len() >= row.len()));
+    // SAFETY: this table is only handed out once the CPU reported AVX-512
+    // F/BW/VL, AVX2 and FMA, and each activation row is as long as the
+    // weight row.
+    unsafe {
+        match xs {
+            [x] => out[0] = bf16_dot_n::<1>(row, [*x])[0],
+            [x0, x1] => out[..2].copy_from_slice(&bf16_dot_n::<2>(row, [*x0, *x1])),
+            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
+        }
+    }
+}
+
+/// Even (`[0]`) and odd (`[1]`) columns of 32 bf16 values as f32.
+///
+/// # Safety
+/// `p` must point to 64 readable bytes.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[inline]
+unsafe fn widen_bf16x32(p: *const bf16) -> [__m512; 2] {
+    // SAFETY: the caller guarantees 64 readable bytes.
+    let v = unsafe { _mm512_loadu_si512(p.cast()) };
+    [
+        _mm512_castsi512_ps(_mm512_slli_epi32::<16>(v)),
+        _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(0xFFFF_0000_u32 as i32))),
+    ]
+}
+
+/// # Safety
+/// AVX-512 F/BW/VL, AVX2 and FMA present; each `x` at least as long as `row`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn bf16_dot_n<const T: usize>(row: &[bf16], xs: [&[f32]; T]) -> [f32; T] {
+    let chunks = row.len() / 32;
+    let w = row.as_ptr();
+    // Four independent accumulators per activation row hide FMA latency.
+    let mut acc = [[_mm512_setzero_ps(); 4]; T];
+    let mut c = 0;
+    // SAFETY: chunks `c` and `c + 1` lie within `row` and within each `x`.
+    unsafe {
+        while c + 2 <= chunks {
+            let [e0, o0] = widen_bf16x32(w.add(32 * c));
+            let [e1, o1] = widen_bf16x32(w.add(32 * c + 32));
+            for t in 0..T {
+                let x = xs[t].as_ptr().add(32 * c);
+                acc[t][0] = _mm512_fmadd_ps(e0, _mm512_loadu_ps(x), acc[t][0]);
+                acc[t][1] = _mm512_fmadd_ps(o0, _mm512_loadu_ps(x.add(16)), acc[t][1]);
+                acc[t][2] = _mm512_fmadd_ps(e1, _mm512_loadu_ps(x.add(32)), acc[t][2]);
+                acc[t][3] = _mm512_fmadd_ps(o1, _mm512_loadu_ps(x.add(48)), acc[t][3]);
+            }
+            c += 2;
+        }
+        if c < chunks {
+            let [e0, o0] = widen_bf16x32(w.add(32 * c));
+            for t in 0..T {
+                let x = xs[t].as_ptr().add(32 * c);
+                acc[t][0] = _mm512_fmadd_ps(e0, _mm512_loadu_ps(x), acc[t][0]);
+                acc[t][1] = _mm512_fmadd_ps(o0, _mm512_loadu_ps(x.add(16)), acc[t][1]);
+            }
+        }
+    }
+    let mut out = [0.0f32; T];
+    for t in 0..T {
+        let [a0, a1, a2, a3] = acc[t];
+        let tail: f32 = row[chunks * 32..].iter().zip(&xs[t][chunks * 32..]).map(|(w, x)| w.to_f32() * x).sum();
+        out[t] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))) + tail;
+    }
+    out
+}
+
+fn mxfp4_pack(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
+    // SAFETY: AVX-512 F/BW/VL, AVX2 and FMA were detected before this table
+    // was handed out; rows and panel bounds were checked above.
+    unsafe { mxfp4_pack_avx512(w, r0, nr, panel) }
+}
+
+/// # Safety
+/// AVX-512 F/BW/VL, AVX2 and FMA present; rows `r0 .. r0 + nr` exist;
+/// `panel` holds `cols * NR`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn mxfp4_pack_avx512(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    if nr < NR {
+        panel.fill(0.0);
+    }
+    let table = e2m1_table();
+    let mut values = [0.0f32; BLOCK_ELEMS];
+    // Block by block, then row by row: each block's 4 KiB of panel stays
+    // in L1 while its scattered stores land.
+    for b in 0..w.row_block_count() {
+        let column = &mut panel[b * BLOCK_ELEMS * NR..];
+        for i in 0..nr {
+            let r = r0 + i;
+            // SAFETY: block `b` is within row `r`; `values` holds 32 floats.
+            unsafe {
+                let [even, odd] = decode(table, w.row_blocks(r).as_ptr().add(b * BLOCK_BYTES));
+                let scale = _mm512_set1_ps(E8M0_VALUES[w.row_scales(r)[b] as usize]);
+                _mm512_storeu_ps(values.as_mut_ptr(), _mm512_mul_ps(even, scale));
+                _mm512_storeu_ps(values.as_mut_ptr().add(16), _mm512_mul_ps(odd, scale));
+            }
+            for (j, &v) in values.iter().enumerate() {
+                column[j * NR + i] = v;
+            }
+        }
+    }
+}
+
+fn bf16_pack(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
+    // SAFETY: AVX-512 F/BW/VL, AVX2 and FMA were detected before this table
+    // was handed out; rows and panel bounds were checked above.
+    unsafe { bf16_pack_avx512(w, r0, nr, panel) }
+}
+
+/// # Safety
+/// AVX-512 F/BW/VL, AVX2 and FMA present; rows `r0 .. r0 + nr` exist;
+/// `panel` holds `cols * NR`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn bf16_pack_avx512(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+    if nr < NR {
+        panel.fill(0.0);
+    }
+    let chunks = w.cols() / 32;
+    let mut values = [0.0f32; 32];
+    // Chunk by chunk, then row by row, as in `mxfp4_pack_avx512`.
+    for c in 0..chunks {
+        let column = &mut panel[32 * c * NR..];
+        for i in 0..nr {
+            // SAFETY: chunk `c` lies within the row; `values` holds 32 floats.
+            unsafe {
+                let [even, odd] = widen_bf16x32(w.row(r0 + i).as_ptr().add(32 * c));
+                _mm512_storeu_ps(values.as_mut_ptr(), even);
+                _mm512_storeu_ps(values.as_mut_ptr().add(16), odd);
+            }
+            for (j, &v) in values.iter().enumerate() {
+                column[j * NR + i] = v;
+            }
+        }
+    }
+    for k in chunks * 32..w.cols() {
+        for i in 0..nr {
+            panel[k * NR + i] = w.row(r0 + i)[k].to_f32();
+        }
+    }
+}
+
+fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
+    assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= MR * NR);
+    // SAFETY: AVX-512 F/BW/VL, AVX2 and FMA were detected before this table
+    // was handed out; the kernel reads `k` values of each row and `k * NR`
+    // of the panel, checked above.
+    unsafe {
+        match a.len() {
+            1 => gemm_tile_m::<1>(a, panel, k, tile),
+            2 => gemm_tile_m::<2>(a, panel, k, tile),
+            3 => gemm_tile_m::<3>(a, panel, k, tile),
+            4 => gemm_tile_m::<4>(a, panel, k, tile),
+            5 => gemm_tile_m::<5>(a, panel, k, tile),
+            6 => gemm_tile_m::<6>(a, panel, k, tile),
+            7 => gemm_tile_m::<7>(a, panel, k, tile),
+            8 => gemm_tile_m::<8>(a, panel, k, tile),
+            9 => gemm_tile_m::<9>(a, panel, k, tile),
+            10 => gemm_tile_m::<10>(a, panel, k, tile),
+            11 => gemm_tile_m::<11>(a, panel, k, tile),
+            12 => gemm_tile_m::<12>(a, panel, k, tile),
+            13 => gemm_tile_m::<13>(a, panel, k, tile),
+            14 => gemm_tile_m::<14>(a, panel, k, tile),
+            m => unreachable!("a tile has 1 to {MR} activation rows, not {m}"),
+        }
+    }
+}
+
+/// A 14x32 register tile: two vectors of panel columns, one broadcast per
+/// activation row, 28 FMAs per step of `k` (28 accumulators and the two
+/// panel vectors fit the 32 registers).
+///
+/// # Safety
+/// AVX-512 F/BW/VL, AVX2 and FMA present; `a` has `M` rows of at least `k`
+/// values, `panel` at least `k * NR` values, `tile` at least `M * NR`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn gemm_tile_m<const M: usize>(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
+    let rows: [*const f32; M] = std::array::from_fn(|m| a[m].as_ptr());
+    let b = panel.as_ptr();
+    let mut c0 = [_mm512_setzero_ps(); M];
+    let mut c1 = [_mm512_setzero_ps(); M];
+    // SAFETY: `kk < k` keeps every read inside the bounds the caller promised.
+    unsafe {
+        for kk in 0..k {
+            let b0 = _mm512_loadu_ps(b.add(kk * NR));
+            let b1 = _mm512_loadu_ps(b.add(kk * NR + 16));
+            for m in 0..M {
+                let av = _mm512_set1_ps(*rows[m].add(kk));
+                c0[m] = _mm512_fmadd_ps(av, b0, c0[m]);
+                c1[m] = _mm512_fmadd_ps(av, b1, c1[m]);
+            }
+        }
+        for m in 0..M {
+            _mm512_storeu_ps(tile.as_mut_ptr().add(m * NR), c0[m]);
+            _mm512_storeu_ps(tile.as_mut_ptr().add(m * NR + 16), c1[m]);
+        }
+    }
 }
