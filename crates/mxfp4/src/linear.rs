@@ -158,30 +158,40 @@ fn dot_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y:
 /// Most activation rows any instruction set's GEMM tile takes.
 const MAX_MR: usize = 16;
 
+/// Panel columns per GEMM step: a `KC x NR` slice of the panel stays in L1
+/// while every group of activation rows passes over it.
+const KC: usize = 256;
+
 fn gemm_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y: &mut [f32]) {
     let (n, rows, cols) = (xs.len(), w.rows(), w.cols());
     let (mr, nr) = (k.gemm_mr, k.gemm_nr);
     debug_assert!(mr <= MAX_MR);
     let mut yt = vec![0.0f32; rows * n];
     yt.par_chunks_mut(nr * n).enumerate().for_each_init(
-        || (vec![0.0f32; cols * nr], vec![0.0f32; mr * nr]),
-        |(panel, tile), (p, out)| {
+        || (vec![0.0f32; cols * nr], vec![0.0f32; n * nr]),
+        |(panel, acc), (p, out)| {
             let r0 = p * nr;
             let valid = nr.min(rows - r0);
             match w {
                 Weights::Mxfp4(m) => (k.mxfp4_pack)(&m, r0, valid, panel),
                 Weights::Bf16(b) => (k.bf16_pack)(&b, r0, valid, panel),
             }
+            acc.fill(0.0);
             let mut a: [&[f32]; MAX_MR] = [&[]; MAX_MR];
-            for t0 in (0..n).step_by(mr) {
-                let m = mr.min(n - t0);
-                a[..m].copy_from_slice(&xs[t0..t0 + m]);
-                (k.gemm_tile)(&a[..m], panel, cols, tile);
-                for i in 0..valid {
-                    let b = bias.map_or(0.0, |b| b[r0 + i]);
-                    for mm in 0..m {
-                        out[i * n + t0 + mm] = tile[mm * nr + i] + b;
+            for k0 in (0..cols).step_by(KC) {
+                let kc = KC.min(cols - k0);
+                for t0 in (0..n).step_by(mr) {
+                    let m = mr.min(n - t0);
+                    for (am, x) in a.iter_mut().zip(&xs[t0..t0 + m]) {
+                        *am = &x[k0..k0 + kc];
                     }
+                    (k.gemm_tile)(&a[..m], &panel[k0 * nr..(k0 + kc) * nr], kc, &mut acc[t0 * nr..(t0 + m) * nr]);
+                }
+            }
+            for i in 0..valid {
+                let b = bias.map_or(0.0, |b| b[r0 + i]);
+                for t in 0..n {
+                    out[i * n + t] = acc[t * nr + i] + b;
                 }
             }
         },

@@ -296,7 +296,7 @@ unsafe fn bf16_pack_avx2(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [
 }
 
 fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
-    assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= MR * NR);
+    assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= a.len() * NR);
     // SAFETY: AVX2 and FMA were detected before this table was handed out;
     // the kernel reads `k` values of each row and `k * NR` of the panel,
     // checked above.
@@ -313,8 +313,8 @@ fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
     }
 }
 
-/// A 6x16 register tile: two vectors of panel columns, one broadcast per
-/// activation row, 12 FMAs per step of `k`.
+/// A 6x16 register tile, added to `tile`: two vectors of panel columns,
+/// one broadcast per activation row, 12 FMAs per step of `k`.
 ///
 /// # Safety
 /// AVX2 and FMA present; `a` has `M` rows of at least `k` values, `panel`
@@ -323,10 +323,12 @@ fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
 unsafe fn gemm_tile_m<const M: usize>(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
     let rows: [*const f32; M] = std::array::from_fn(|m| a[m].as_ptr());
     let b = panel.as_ptr();
-    let mut c0 = [_mm256_setzero_ps(); M];
-    let mut c1 = [_mm256_setzero_ps(); M];
-    // SAFETY: `kk < k` keeps every read inside the bounds the caller promised.
+    let t = tile.as_mut_ptr();
+    // SAFETY: `kk < k` keeps every read inside the bounds the caller
+    // promised; the tile holds `M * NR` values.
     unsafe {
+        let mut c0: [__m256; M] = std::array::from_fn(|m| _mm256_loadu_ps(t.add(m * NR)));
+        let mut c1: [__m256; M] = std::array::from_fn(|m| _mm256_loadu_ps(t.add(m * NR + 8)));
         for kk in 0..k {
             let b0 = _mm256_loadu_ps(b.add(kk * NR));
             let b1 = _mm256_loadu_ps(b.add(kk * NR + 8));

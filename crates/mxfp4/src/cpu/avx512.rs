@@ -298,7 +298,7 @@ unsafe fn bf16_pack_avx512(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut
 }
 
 fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
-    assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= MR * NR);
+    assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= a.len() * NR);
     // SAFETY: AVX-512 F/BW/VL, AVX2 and FMA were detected before this table
     // was handed out; the kernel reads `k` values of each row and `k * NR`
     // of the panel, checked above.
@@ -334,10 +334,12 @@ fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
 unsafe fn gemm_tile_m<const M: usize>(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
     let rows: [*const f32; M] = std::array::from_fn(|m| a[m].as_ptr());
     let b = panel.as_ptr();
-    let mut c0 = [_mm512_setzero_ps(); M];
-    let mut c1 = [_mm512_setzero_ps(); M];
-    // SAFETY: `kk < k` keeps every read inside the bounds the caller promised.
+    let t = tile.as_mut_ptr();
+    // SAFETY: `kk < k` keeps every read inside the bounds the caller
+    // promised; the tile holds `M * NR` values.
     unsafe {
+        let mut c0: [__m512; M] = std::array::from_fn(|m| _mm512_loadu_ps(t.add(m * NR)));
+        let mut c1: [__m512; M] = std::array::from_fn(|m| _mm512_loadu_ps(t.add(m * NR + 16)));
         for kk in 0..k {
             let b0 = _mm512_loadu_ps(b.add(kk * NR));
             let b1 = _mm512_loadu_ps(b.add(kk * NR + 16));

@@ -121,8 +121,9 @@ pub(crate) struct Kernels {
     pub mxfp4_pack: fn(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]),
     /// The same for bf16 rows.
     pub bf16_pack: fn(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]),
-    /// `tile[m][i] = sum_k a[m][k] * panel[k][i]` for `m < a.len() <= gemm_mr`
-    /// activation rows of `k` permuted columns each.
+    /// `tile[m][i] += sum_k a[m][k] * panel[k][i]` for `m < a.len() <= gemm_mr`
+    /// activation rows of `k` permuted columns each; `tile` is
+    /// `a.len() x gemm_nr`.
     pub gemm_tile: GemmTileFn,
     pub gemm_mr: usize,
     pub gemm_nr: usize,

@@ -98,7 +98,6 @@ fn bf16_pack(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
 }
 
 fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
-    tile.fill(0.0);
     for (m, row) in a.iter().enumerate() {
         let acc = &mut tile[m * NR..(m + 1) * NR];
         for kk in 0..k {
