@@ -18,7 +18,7 @@ use mxfp4::Isa;
 
 mod common;
 
-use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, Shape, UNEMBED};
+use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, Shape, UNEMBED, parallel_sum};
 
 /// A batch whose single call takes longer than this is skipped.
 const MAX_CALL: Duration = Duration::from_secs(2);
@@ -89,5 +89,15 @@ fn bf16(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mxfp4, bf16);
+/// The bound for the decode figures, measured in the same run: all threads
+/// summing a 512 MiB buffer.
+fn read_bandwidth(c: &mut Criterion) {
+    let buf: Vec<u64> = (0..(512u64 << 20) / 8).collect();
+    let mut g = configure(c, "read_bandwidth");
+    g.throughput(Throughput::BytesDecimal(std::mem::size_of_val(buf.as_slice()) as u64));
+    g.bench_function("sum_512MiB", |b| b.iter(|| black_box(parallel_sum(&buf))));
+    g.finish();
+}
+
+criterion_group!(benches, read_bandwidth, mxfp4, bf16);
 criterion_main!(benches);

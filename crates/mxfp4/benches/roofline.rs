@@ -25,7 +25,7 @@ use mxfp4::Isa;
 
 mod common;
 
-use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, UNEMBED};
+use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, UNEMBED, parallel_sum};
 
 const DEFAULT_ROUNDS: usize = 5;
 /// Size of the buffer the bandwidth pass reads.
@@ -143,10 +143,16 @@ struct Round {
     prefill_gflops: Vec<f64>,
 }
 
-/// Threads x 2 FMA pipes x 8 f32 lanes x 2 flops x clock (Zen 3, and any
-/// AVX2 core with two 256-bit FMA units).
+/// Threads x 2 FMA pipes x 8 f32 lanes (16 when the AVX-512 kernels run)
+/// x 2 flops x clock: cores with two FMA units of the kernels' width (Zen 3;
+/// Intel server cores with two 512-bit units).
 fn theoretical_gflops(threads: usize, clock_ghz: f64) -> f64 {
-    threads as f64 * 2.0 * 8.0 * 2.0 * clock_ghz
+    threads as f64 * 2.0 * fma_lanes() as f64 * 2.0 * clock_ghz
+}
+
+/// f32 lanes of the FMAs the active kernels use: 16 for AVX-512, else 8.
+fn fma_lanes() -> u64 {
+    if Isa::active() == Isa::Avx512 { 16 } else { 8 }
 }
 
 fn label(w: &Copies) -> String {
@@ -234,28 +240,10 @@ fn read_bandwidth(buf: &[u64]) -> f64 {
     let mut best = f64::INFINITY;
     for _ in 0..PASSES {
         let start = Instant::now();
-        let sums = rayon::broadcast(|ctx| {
-            let part = buf.len().div_ceil(ctx.num_threads());
-            let lo = (ctx.index() * part).min(buf.len());
-            let hi = (lo + part).min(buf.len());
-            sum(&buf[lo..hi])
-        });
+        black_box(parallel_sum(buf));
         best = best.min(start.elapsed().as_secs_f64());
-        black_box(sums);
     }
     std::mem::size_of_val(buf) as f64 / best / 1e9
-}
-
-/// Wrapping sum, vectorized as wide as the CPU goes: on this machine a
-/// plain SSE2 loop reads DRAM measurably slower than an AVX2 one.
-fn sum(p: &[u64]) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if x86::has_avx2() {
-        // SAFETY: `has_avx2` just checked that this CPU has AVX2, the
-        // feature `sum_avx2` is compiled for.
-        return unsafe { x86::sum_avx2(p) };
-    }
-    p.iter().fold(0u64, |a, &v| a.wrapping_add(v))
 }
 
 /// GB/s of weights read by one-row calls cycling through every copy of
@@ -309,7 +297,8 @@ fn clock_ghz(threads: usize) -> Option<f64> {
     }
 }
 
-/// GFLOP/s of all threads running independent register-only FMAs, best of
+/// GFLOP/s of all threads running independent register-only FMAs of the
+/// active kernels' width (512-bit when they are AVX-512), best of
 /// [`PASSES`]; `None` without AVX2 and FMA.
 fn fma_gflops() -> Option<f64> {
     #[cfg(target_arch = "x86_64")]
@@ -321,13 +310,21 @@ fn fma_gflops() -> Option<f64> {
         let mut flops = 0.0;
         for _ in 0..PASSES {
             let start = Instant::now();
+            let wide = Isa::active() == Isa::Avx512;
             let sums = rayon::broadcast(|ctx| {
-                // SAFETY: `has_fma` checked above that this CPU has AVX2
-                // and FMA, the features `fma_chains` is compiled for.
-                unsafe { x86::fma_chains(FMA_ITERS, 1.0 + ctx.index() as f32) }
+                let seed = 1.0 + ctx.index() as f32;
+                if wide {
+                    // SAFETY: the AVX-512 kernels are only active when the
+                    // CPU has AVX-512 F, the feature `fma_chains_512` needs.
+                    unsafe { x86::fma_chains_512(FMA_ITERS, seed) }
+                } else {
+                    // SAFETY: `has_fma` checked above that this CPU has AVX2
+                    // and FMA, the features `fma_chains` is compiled for.
+                    unsafe { x86::fma_chains(FMA_ITERS, seed) }
+                }
             });
             best = best.min(start.elapsed().as_secs_f64());
-            flops = (sums.len() as u64 * FMA_ITERS * x86::FMA_FLOPS_PER_ITER) as f64;
+            flops = (sums.len() as u64 * FMA_ITERS * x86::FMA_CHAINS * fma_lanes() * 2) as f64;
             black_box(sums);
         }
         Some(flops / best / 1e9)
@@ -344,19 +341,8 @@ mod x86 {
     /// Independent FMA chains: more than the 2 pipes x 4 cycles latency of
     /// Zen 3 (or Intel's 2 x 4), so throughput, not latency, bounds them.
     const CHAINS: usize = 12;
-    /// Flops per loop iteration: CHAINS FMAs of 8 lanes, 2 flops each.
-    pub const FMA_FLOPS_PER_ITER: u64 = CHAINS as u64 * 8 * 2;
-
-    pub fn has_avx2() -> bool {
-        is_x86_feature_detected!("avx2")
-    }
-
-    /// Wrapping integer adds reassociate freely, so this compiles to
-    /// 256-bit loads and adds.
-    #[target_feature(enable = "avx2")]
-    pub fn sum_avx2(p: &[u64]) -> u64 {
-        p.iter().fold(0u64, |a, &v| a.wrapping_add(v))
-    }
+    /// FMAs per loop iteration.
+    pub const FMA_CHAINS: u64 = CHAINS as u64;
 
     pub fn has_fma() -> bool {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
@@ -386,6 +372,23 @@ mod x86 {
             sum = _mm256_add_ps(sum, v);
         }
         _mm256_cvtss_f32(sum)
+    }
+
+    /// [`fma_chains`] on 512-bit vectors.
+    #[target_feature(enable = "avx512f")]
+    pub fn fma_chains_512(iters: u64, seed: f32) -> f32 {
+        let a = _mm512_set1_ps(black_box(0.999_9));
+        let b = _mm512_set1_ps(black_box(0.000_1));
+        let mut acc = [_mm512_setzero_ps(); CHAINS];
+        for (i, v) in acc.iter_mut().enumerate() {
+            *v = _mm512_set1_ps(black_box(seed + i as f32 * 0.01));
+        }
+        for _ in 0..iters {
+            for v in &mut acc {
+                *v = _mm512_fmadd_ps(*v, a, b);
+            }
+        }
+        _mm512_reduce_add_ps(acc.into_iter().fold(_mm512_setzero_ps(), |s, v| _mm512_add_ps(s, v)))
     }
 
     /// A chain of `10 * iters` dependent 64-bit adds; returns the count.
