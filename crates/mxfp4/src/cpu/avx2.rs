@@ -33,6 +33,8 @@ static KERNELS: Kernels = Kernels {
 const MR: usize = 6;
 const NR: usize = 16;
 
+super::simd_entry_points!(tile_rows: [1, 2, 3, 4, 5, 6]);
+
 /// Position `8g + i` of a decoded block holds input `8g + 2i` and position
 /// `8g + 4 + i` input `8g + 2i + 1` (g < 4, i < 4): the order of
 /// `unpack{lo,hi}_epi16` within 128-bit lanes.
@@ -117,20 +119,6 @@ fn hsum(v: __m256) -> f32 {
     _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
 }
 
-fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    let nb = scales.len();
-    assert!(blocks.len() == nb * BLOCK_BYTES && xs.iter().all(|x| x.len() >= nb * BLOCK_ELEMS));
-    // SAFETY: this table is only handed out once the CPU reported AVX2 and
-    // FMA, and the lengths the kernel reads were checked above.
-    unsafe {
-        match xs {
-            [x] => out[0] = mxfp4_dot_n::<1>(blocks, scales, [*x])[0],
-            [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_n::<2>(blocks, scales, [*x0, *x1])),
-            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
-        }
-    }
-}
-
 /// # Safety
 /// AVX2 and FMA present; `blocks` holds 16 bytes per scale and each `x`
 /// 32 values per scale.
@@ -153,19 +141,6 @@ unsafe fn mxfp4_dot_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [&[f32];
         }
     }
     acc.map(|a| hsum(a))
-}
-
-fn bf16_dot(row: &[bf16], xs: &[&[f32]], out: &mut [f32]) {
-    assert!(xs.iter().all(|x| x.len() >= row.len()));
-    // SAFETY: this table is only handed out once the CPU reported AVX2 and
-    // FMA, and each activation row is as long as the weight row.
-    unsafe {
-        match xs {
-            [x] => out[0] = bf16_dot_n::<1>(row, [*x])[0],
-            [x0, x1] => out[..2].copy_from_slice(&bf16_dot_n::<2>(row, [*x0, *x1])),
-            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
-        }
-    }
 }
 
 /// Even (`[0]`) and odd (`[1]`) columns of 16 bf16 values as f32.
@@ -224,17 +199,10 @@ unsafe fn bf16_dot_n<const T: usize>(row: &[bf16], xs: [&[f32]; T]) -> [f32; T] 
     out
 }
 
-fn mxfp4_pack(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
-    assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
-    // SAFETY: AVX2 and FMA were detected before this table was handed out;
-    // rows and panel bounds were checked above.
-    unsafe { mxfp4_pack_avx2(w, r0, nr, panel) }
-}
-
 /// # Safety
 /// AVX2 and FMA present; rows `r0 .. r0 + nr` exist; `panel` holds `cols * NR`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn mxfp4_pack_avx2(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+unsafe fn mxfp4_pack_simd(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
     if nr < NR {
         panel.fill(0.0);
     }
@@ -259,17 +227,10 @@ unsafe fn mxfp4_pack_avx2(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut
     }
 }
 
-fn bf16_pack(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
-    assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
-    // SAFETY: AVX2 and FMA were detected before this table was handed out;
-    // rows and panel bounds were checked above.
-    unsafe { bf16_pack_avx2(w, r0, nr, panel) }
-}
-
 /// # Safety
 /// AVX2 and FMA present; rows `r0 .. r0 + nr` exist; `panel` holds `cols * NR`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn bf16_pack_avx2(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+unsafe fn bf16_pack_simd(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
     if nr < NR {
         panel.fill(0.0);
     }
@@ -291,24 +252,6 @@ unsafe fn bf16_pack_avx2(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [
         }
         for k in chunks * 16..w.cols() {
             panel[k * NR + i] = row[k].to_f32();
-        }
-    }
-}
-
-fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
-    assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= a.len() * NR);
-    // SAFETY: AVX2 and FMA were detected before this table was handed out;
-    // the kernel reads `k` values of each row and `k * NR` of the panel,
-    // checked above.
-    unsafe {
-        match a.len() {
-            1 => gemm_tile_m::<1>(a, panel, k, tile),
-            2 => gemm_tile_m::<2>(a, panel, k, tile),
-            3 => gemm_tile_m::<3>(a, panel, k, tile),
-            4 => gemm_tile_m::<4>(a, panel, k, tile),
-            5 => gemm_tile_m::<5>(a, panel, k, tile),
-            6 => gemm_tile_m::<6>(a, panel, k, tile),
-            m => unreachable!("a tile has 1 to {MR} activation rows, not {m}"),
         }
     }
 }

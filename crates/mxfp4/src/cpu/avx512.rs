@@ -40,6 +40,8 @@ static KERNELS: Kernels = Kernels {
 const MR: usize = 14;
 const NR: usize = 32;
 
+super::simd_entry_points!(tile_rows: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+
 /// Even inputs of a 32-value chunk, then odd ones: position `i` holds input
 /// `2i` and position `16 + i` input `2i + 1` (i < 16).
 ///
@@ -83,21 +85,6 @@ unsafe fn decode(table: __m512, block: *const u8) -> [__m512; 2] {
     let bytes = _mm512_cvtepu8_epi32(unsafe { _mm_loadu_si128(block.cast()) });
     // `vpermps` ignores index bits above the low 4: no mask is needed.
     [_mm512_permutexvar_ps(bytes, table), _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(bytes), table)]
-}
-
-fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-    let nb = scales.len();
-    assert!(blocks.len() == nb * BLOCK_BYTES && xs.iter().all(|x| x.len() >= nb * BLOCK_ELEMS));
-    // SAFETY: this table is only handed out once the CPU reported AVX-512
-    // F/BW/VL, AVX2 and FMA, and the lengths the kernel reads were checked
-    // above.
-    unsafe {
-        match xs {
-            [x] => out[0] = mxfp4_dot_n::<1>(blocks, scales, [*x])[0],
-            [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_n::<2>(blocks, scales, [*x0, *x1])),
-            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
-        }
-    }
 }
 
 /// `acc[t] += scale * (block b . x_t[32b .. 32b + 32])`, the block's sum
@@ -149,20 +136,6 @@ unsafe fn mxfp4_dot_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [&[f32];
         }
     }
     std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])))
-}
-
-fn bf16_dot(row: &[bf16], xs: &[&[f32]], out: &mut [f32]) {
-    assert!(xs.iter().all(|x| x.len() >= row.len()));
-    // SAFETY: this table is only handed out once the CPU reported AVX-512
-    // F/BW/VL, AVX2 and FMA, and each activation row is as long as the
-    // weight row.
-    unsafe {
-        match xs {
-            [x] => out[0] = bf16_dot_n::<1>(row, [*x])[0],
-            [x0, x1] => out[..2].copy_from_slice(&bf16_dot_n::<2>(row, [*x0, *x1])),
-            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
-        }
-    }
 }
 
 /// Even (`[0]`) and odd (`[1]`) columns of 32 bf16 values as f32.
@@ -221,18 +194,11 @@ unsafe fn bf16_dot_n<const T: usize>(row: &[bf16], xs: [&[f32]; T]) -> [f32; T] 
     out
 }
 
-fn mxfp4_pack(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
-    assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
-    // SAFETY: AVX-512 F/BW/VL, AVX2 and FMA were detected before this table
-    // was handed out; rows and panel bounds were checked above.
-    unsafe { mxfp4_pack_avx512(w, r0, nr, panel) }
-}
-
 /// # Safety
 /// AVX-512 F/BW/VL, AVX2 and FMA present; rows `r0 .. r0 + nr` exist;
 /// `panel` holds `cols * NR`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-unsafe fn mxfp4_pack_avx512(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+unsafe fn mxfp4_pack_simd(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
     if nr < NR {
         panel.fill(0.0);
     }
@@ -258,18 +224,11 @@ unsafe fn mxfp4_pack_avx512(w: &Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &m
     }
 }
 
-fn bf16_pack(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
-    assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
-    // SAFETY: AVX-512 F/BW/VL, AVX2 and FMA were detected before this table
-    // was handed out; rows and panel bounds were checked above.
-    unsafe { bf16_pack_avx512(w, r0, nr, panel) }
-}
-
 /// # Safety
 /// AVX-512 F/BW/VL, AVX2 and FMA present; rows `r0 .. r0 + nr` exist;
 /// `panel` holds `cols * NR`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-unsafe fn bf16_pack_avx512(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+unsafe fn bf16_pack_simd(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
     if nr < NR {
         panel.fill(0.0);
     }
@@ -293,32 +252,6 @@ unsafe fn bf16_pack_avx512(w: &Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut
     for k in chunks * 32..w.cols() {
         for i in 0..nr {
             panel[k * NR + i] = w.row(r0 + i)[k].to_f32();
-        }
-    }
-}
-
-fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
-    assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= a.len() * NR);
-    // SAFETY: AVX-512 F/BW/VL, AVX2 and FMA were detected before this table
-    // was handed out; the kernel reads `k` values of each row and `k * NR`
-    // of the panel, checked above.
-    unsafe {
-        match a.len() {
-            1 => gemm_tile_m::<1>(a, panel, k, tile),
-            2 => gemm_tile_m::<2>(a, panel, k, tile),
-            3 => gemm_tile_m::<3>(a, panel, k, tile),
-            4 => gemm_tile_m::<4>(a, panel, k, tile),
-            5 => gemm_tile_m::<5>(a, panel, k, tile),
-            6 => gemm_tile_m::<6>(a, panel, k, tile),
-            7 => gemm_tile_m::<7>(a, panel, k, tile),
-            8 => gemm_tile_m::<8>(a, panel, k, tile),
-            9 => gemm_tile_m::<9>(a, panel, k, tile),
-            10 => gemm_tile_m::<10>(a, panel, k, tile),
-            11 => gemm_tile_m::<11>(a, panel, k, tile),
-            12 => gemm_tile_m::<12>(a, panel, k, tile),
-            13 => gemm_tile_m::<13>(a, panel, k, tile),
-            14 => gemm_tile_m::<14>(a, panel, k, tile),
-            m => unreachable!("a tile has 1 to {MR} activation rows, not {m}"),
         }
     }
 }

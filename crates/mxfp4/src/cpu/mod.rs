@@ -11,6 +11,78 @@ use half::bf16;
 use crate::bf16::Bf16Matrix;
 use crate::format::Mxfp4Matrix;
 
+/// Defines a SIMD instruction set's safe entry points for its [`Kernels`]
+/// table (`mxfp4_dot`, `bf16_dot`, `mxfp4_pack`, `bf16_pack`, `gemm_tile`)
+/// over its unsafe kernels (`mxfp4_dot_n`, `bf16_dot_n`, `mxfp4_pack_simd`,
+/// `bf16_pack_simd`, `gemm_tile_m`) and constants `MR` / `NR`. Each entry
+/// point checks the bounds the kernel relies on, then calls it. That is
+/// sound because the module hands out its table, the only way to reach the
+/// entry points, only after the CPU reported the features the kernels are
+/// compiled for. `tile_rows` lists 1..=MR.
+macro_rules! simd_entry_points {
+    (tile_rows: [$($m:literal),+]) => {
+        fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+            use $crate::format::{BLOCK_BYTES, BLOCK_ELEMS};
+            let nb = scales.len();
+            assert!(blocks.len() == nb * BLOCK_BYTES && xs.iter().all(|x| x.len() >= nb * BLOCK_ELEMS));
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; the lengths the kernel reads were
+            // checked above.
+            unsafe {
+                match xs {
+                    [x] => out[0] = mxfp4_dot_n::<1>(blocks, scales, [*x])[0],
+                    [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_n::<2>(blocks, scales, [*x0, *x1])),
+                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
+                }
+            }
+        }
+
+        fn bf16_dot(row: &[half::bf16], xs: &[&[f32]], out: &mut [f32]) {
+            assert!(xs.iter().all(|x| x.len() >= row.len()));
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; each activation row is as long as the
+            // weight row.
+            unsafe {
+                match xs {
+                    [x] => out[0] = bf16_dot_n::<1>(row, [*x])[0],
+                    [x0, x1] => out[..2].copy_from_slice(&bf16_dot_n::<2>(row, [*x0, *x1])),
+                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
+                }
+            }
+        }
+
+        fn mxfp4_pack(w: &$crate::format::Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+            assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; rows and panel bounds were checked above.
+            unsafe { mxfp4_pack_simd(w, r0, nr, panel) }
+        }
+
+        fn bf16_pack(w: &$crate::bf16::Bf16Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
+            assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; rows and panel bounds were checked above.
+            unsafe { bf16_pack_simd(w, r0, nr, panel) }
+        }
+
+        fn gemm_tile(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]) {
+            assert!(a.iter().all(|row| row.len() >= k) && panel.len() >= k * NR && tile.len() >= a.len() * NR);
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; the kernel reads `k` values of each row,
+            // `k * NR` of the panel and `a.len() * NR` of the tile, checked
+            // above.
+            unsafe {
+                match a.len() {
+                    $($m => gemm_tile_m::<$m>(a, panel, k, tile),)+
+                    m => unreachable!("a tile has 1 to {MR} activation rows, not {m}"),
+                }
+            }
+        }
+    };
+}
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) use simd_entry_points;
+
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
