@@ -19,6 +19,10 @@ pub enum ModelError {
     Tensor { name: String, path: PathBuf, expected: String, found: String },
     #[error(transparent)]
     Format(#[from] mxfp4::FormatError),
+    #[error("invalid input: {0}")]
+    Input(String),
+    #[error("tensor computation failed: {0}")]
+    Compute(#[from] candle_core::Error),
 }
 
 pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -4,8 +4,13 @@
 
 pub mod config;
 mod error;
+pub mod kv_cache;
+pub mod layers;
+pub mod model;
 pub mod weights;
 
 pub use config::{Config, GenerationConfig, LayerType};
 pub use error::{ModelError, Result};
+pub use kv_cache::Cache;
+pub use model::{GptOss, SequenceInput};
 pub use weights::Checkpoint;

@@ -1,0 +1,139 @@
+//! `GptOss`: the decoder stack over a memory-mapped checkpoint, forward
+//! over a batch of sequences that each own a KV cache.
+//!
+//! Linear layers run on the tokens of all sequences stacked together (the
+//! experts' weights are read once per step, whatever the batch); attention
+//! runs per sequence against its own cache. Prefill and decode are the same
+//! call with different lengths, so a long prompt can be fed in chunks.
+
+use std::path::Path;
+
+use half::bf16;
+
+use crate::config::{Config, GenerationConfig, eos_token_ids};
+use crate::error::{ModelError, Result};
+use crate::kv_cache::{Cache, LayerCache};
+use crate::layers::attention::Attention;
+use crate::layers::linear::Linear;
+use crate::layers::moe::Moe;
+use crate::layers::norm::RmsNorm;
+use crate::layers::rope::Rope;
+use crate::weights::Checkpoint;
+
+struct DecoderLayer<'a> {
+    input_norm: RmsNorm,
+    attention: Attention<'a>,
+    post_attention_norm: RmsNorm,
+    moe: Moe<'a>,
+}
+
+pub struct GptOss<'a> {
+    config: Config,
+    eos: Vec<u32>,
+    embed: &'a [bf16],
+    layers: Vec<DecoderLayer<'a>>,
+    norm: RmsNorm,
+    lm_head: Linear<'a>,
+    rope: Rope,
+}
+
+/// One sequence's share of a forward call.
+pub struct SequenceInput<'c> {
+    /// New tokens, at positions `cache.position ..`.
+    pub tokens: Vec<u32>,
+    pub cache: &'c mut Cache,
+}
+
+impl<'a> GptOss<'a> {
+    /// Reads `config.json` and `generation_config.json` from `dir` and
+    /// binds every weight of `ckpt` (opened from the same directory).
+    pub fn load(dir: &Path, ckpt: &'a Checkpoint) -> Result<Self> {
+        let config = Config::from_file(&dir.join("config.json"))?;
+        let generation = GenerationConfig::from_file(&dir.join("generation_config.json"))?;
+        let (h, v) = (config.hidden_size, config.vocab_size);
+        let eps = config.rms_norm_eps;
+        let layers = (0..config.num_hidden_layers)
+            .map(|l| {
+                let p = format!("model.layers.{l}");
+                Ok(DecoderLayer {
+                    input_norm: RmsNorm::load(ckpt, &format!("{p}.input_layernorm.weight"), h, eps)?,
+                    attention: Attention::load(ckpt, &config, l)?,
+                    post_attention_norm: RmsNorm::load(ckpt, &format!("{p}.post_attention_layernorm.weight"), h, eps)?,
+                    moe: Moe::load(ckpt, &config, l)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let lm_head_name = if config.tie_word_embeddings { "model.embed_tokens" } else { "lm_head" };
+        Ok(Self {
+            eos: eos_token_ids(&config, &generation),
+            embed: ckpt.bf16("model.embed_tokens.weight", &[v, h])?,
+            layers,
+            norm: RmsNorm::load(ckpt, "model.norm.weight", h, eps)?,
+            lm_head: Linear::load_bf16(ckpt, lm_head_name, v, h, false)?,
+            rope: Rope::new(&config),
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Tokens that end generation.
+    pub fn eos_token_ids(&self) -> &[u32] {
+        &self.eos
+    }
+
+    /// An empty cache for one sequence.
+    pub fn new_cache(&self) -> Cache {
+        Cache::new(self.layers.iter().map(|l| l.attention.window))
+    }
+
+    /// Runs the new tokens of every sequence, appends them to their caches,
+    /// and returns the logits of each sequence's last new token.
+    pub fn forward(&self, batch: &mut [SequenceInput<'_>]) -> Result<Vec<Vec<f32>>> {
+        let (h, vocab) = (self.config.hidden_size, self.config.vocab_size);
+        for (s, seq) in batch.iter().enumerate() {
+            if seq.tokens.is_empty() {
+                return Err(ModelError::Input(format!("sequence {s} has no new tokens")));
+            }
+            if let Some(&bad) = seq.tokens.iter().find(|&&t| t as usize >= vocab) {
+                return Err(ModelError::Input(format!("token id {bad} is outside the vocabulary of {vocab}")));
+            }
+        }
+        let lens: Vec<usize> = batch.iter().map(|s| s.tokens.len()).collect();
+        let positions: Vec<usize> = batch.iter().map(|s| s.cache.position).collect();
+        let n: usize = lens.iter().sum();
+        let mut x: Vec<f32> = Vec::with_capacity(n * h);
+        for &t in batch.iter().flat_map(|s| &s.tokens) {
+            x.extend(self.embed[t as usize * h..(t as usize + 1) * h].iter().map(|v| v.to_f32()));
+        }
+        for (l, layer) in self.layers.iter().enumerate() {
+            let normed = layer.input_norm.forward_slice(&x, h)?;
+            let mut caches: Vec<&mut LayerCache> = batch.iter_mut().map(|s| &mut s.cache.layers[l]).collect();
+            let attn = layer.attention.forward(&normed, &lens, &positions, &mut caches, &self.rope);
+            add_assign(&mut x, &attn);
+            let normed = layer.post_attention_norm.forward_slice(&x, h)?;
+            add_assign(&mut x, &layer.moe.forward(&normed, n));
+        }
+        for seq in batch.iter_mut() {
+            seq.cache.position += seq.tokens.len();
+        }
+        // Only each sequence's last position is unembedded.
+        let mut last: Vec<f32> = Vec::with_capacity(batch.len() * h);
+        let mut end = 0;
+        for &len in &lens {
+            end += len;
+            last.extend_from_slice(&x[(end - 1) * h..end * h]);
+        }
+        let normed = self.norm.forward_slice(&last, h)?;
+        let logits = self.lm_head.forward_slice(&normed, batch.len());
+        Ok(logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect())
+    }
+}
+
+fn add_assign(x: &mut [f32], y: &[f32]) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}

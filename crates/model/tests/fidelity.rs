@@ -1,0 +1,131 @@
+//! The model against goldens that transformers' `GptOssForCausalLM`
+//! computed on its f32 path from the same tiny checkpoints
+//! (`scripts/tiny_checkpoints.py`, see `fixtures/README.md`).
+//!
+//! Bound: last-position log-probabilities within 2e-2 of transformers',
+//! greedy continuations of 32 tokens identical; chunked prefill and batched
+//! forward agree with a single whole-prompt forward.
+
+use std::path::{Path, PathBuf};
+
+use gpt_oss_model::{Checkpoint, GptOss, SequenceInput};
+use serde::Deserialize;
+
+const LOGPROB_BOUND: f32 = 2e-2;
+
+#[derive(Deserialize)]
+struct Goldens {
+    prompts: Vec<Golden>,
+}
+
+#[derive(Deserialize)]
+struct Golden {
+    prompt: Vec<u32>,
+    last_logprobs: Vec<f32>,
+    greedy: Vec<u32>,
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn goldens(dir: &Path) -> Goldens {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("goldens.json")).unwrap()).unwrap()
+}
+
+fn log_softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let lse = logits.iter().map(|l| ((l - max) as f64).exp()).sum::<f64>().ln() as f32 + max;
+    logits.iter().map(|l| l - lse).collect()
+}
+
+fn argmax(v: &[f32]) -> u32 {
+    v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0))).unwrap().0 as u32
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+/// Prompt logits fed in chunks of `chunk` tokens.
+fn prefill(model: &GptOss<'_>, prompt: &[u32], chunk: usize) -> (Vec<f32>, gpt_oss_model::Cache) {
+    let mut cache = model.new_cache();
+    let mut logits = Vec::new();
+    for part in prompt.chunks(chunk) {
+        let mut batch = [SequenceInput { tokens: part.to_vec(), cache: &mut cache }];
+        logits = model.forward(&mut batch).unwrap().remove(0);
+    }
+    (logits, cache)
+}
+
+fn check_checkpoint(name: &str) {
+    let dir = fixture(name);
+    let ckpt = Checkpoint::open(&dir).unwrap();
+    let model = GptOss::load(&dir, &ckpt).unwrap();
+    let goldens = goldens(&dir);
+    let mut worst = 0.0f32;
+    for (i, g) in goldens.prompts.iter().enumerate() {
+        // Whole prompt at once.
+        let (logits, mut cache) = prefill(&model, &g.prompt, usize::MAX);
+        let err = max_abs_diff(&log_softmax(&logits), &g.last_logprobs);
+        worst = worst.max(err);
+        assert!(err <= LOGPROB_BOUND, "{name} prompt {i}: logprobs differ by {err} > {LOGPROB_BOUND}");
+
+        // Greedy continuation.
+        let mut next = argmax(&logits);
+        let mut greedy = vec![next];
+        while greedy.len() < g.greedy.len() {
+            let mut batch = [SequenceInput { tokens: vec![next], cache: &mut cache }];
+            next = argmax(&model.forward(&mut batch).unwrap()[0]);
+            greedy.push(next);
+        }
+        assert_eq!(greedy, g.greedy, "{name} prompt {i}: greedy continuation differs");
+
+        // Chunked prefill gives the same logits.
+        for chunk in [1, 3, 7] {
+            let (chunked, _) = prefill(&model, &g.prompt, chunk);
+            let diff = max_abs_diff(&chunked, &logits);
+            assert!(diff <= 1e-4, "{name} prompt {i}: prefill in chunks of {chunk} moves logits by {diff}");
+        }
+    }
+    eprintln!("{name}: worst last-position logprob difference from transformers {worst:e}");
+
+    // All prompts in one batched call give each prompt's own logits.
+    let mut caches: Vec<_> = goldens.prompts.iter().map(|_| model.new_cache()).collect();
+    let mut batch: Vec<SequenceInput<'_>> = goldens
+        .prompts
+        .iter()
+        .zip(caches.iter_mut())
+        .map(|(g, cache)| SequenceInput { tokens: g.prompt.clone(), cache })
+        .collect();
+    let batched = model.forward(&mut batch).unwrap();
+    for (i, (g, logits)) in goldens.prompts.iter().zip(&batched).enumerate() {
+        let err = max_abs_diff(&log_softmax(logits), &g.last_logprobs);
+        assert!(err <= LOGPROB_BOUND, "{name} prompt {i} in a batch: logprobs differ by {err}");
+    }
+}
+
+#[test]
+fn tiny_a_matches_transformers() {
+    check_checkpoint("tiny-a");
+}
+
+#[test]
+fn tiny_b_sharded_matches_transformers() {
+    check_checkpoint("tiny-b");
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let dir = fixture("tiny-a");
+    let ckpt = Checkpoint::open(&dir).unwrap();
+    let model = GptOss::load(&dir, &ckpt).unwrap();
+    let vocab = model.config().vocab_size as u32;
+    let mut cache = model.new_cache();
+    let err = model.forward(&mut [SequenceInput { tokens: vec![1, vocab], cache: &mut cache }]).unwrap_err();
+    assert!(err.to_string().contains(&format!("token id {vocab} is outside the vocabulary")), "{err}");
+    let err = model.forward(&mut [SequenceInput { tokens: vec![], cache: &mut cache }]).unwrap_err();
+    assert!(err.to_string().contains("no new tokens"), "{err}");
+    assert_eq!(cache.position, 0, "a refused call leaves the cache untouched");
+}
