@@ -13,6 +13,8 @@ pub enum ModelError {
     Config { path: PathBuf, reason: String },
     #[error("{path}: not a readable safetensors file ({reason})")]
     Safetensors { path: PathBuf, reason: String },
+    #[error("{path}: not a usable gpt-oss tokenizer: {reason}")]
+    Tokenizer { path: PathBuf, reason: String },
     #[error("tensor `{name}` is missing from the checkpoint")]
     MissingTensor { name: String },
     #[error("tensor `{name}` in {path}: expected {expected}, found {found}")]

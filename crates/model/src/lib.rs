@@ -7,10 +7,15 @@ mod error;
 pub mod kv_cache;
 pub mod layers;
 pub mod model;
+pub mod sampling;
+pub mod synthetic;
+pub mod tokenizer;
 pub mod weights;
 
 pub use config::{Config, GenerationConfig, LayerType};
 pub use error::{ModelError, Result};
 pub use kv_cache::Cache;
 pub use model::{GptOss, SequenceInput};
+pub use sampling::{Sampled, Sampler, SamplingError, SamplingParams};
+pub use tokenizer::{DecodeStream, Tokenizer};
 pub use weights::Checkpoint;

@@ -129,3 +129,25 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(err.to_string().contains("no new tokens"), "{err}");
     assert_eq!(cache.position, 0, "a refused call leaves the cache untouched");
 }
+
+#[test]
+fn sliding_layers_keep_only_their_window() {
+    let dir = fixture("tiny-a");
+    let ckpt = Checkpoint::open(&dir).unwrap();
+    let model = GptOss::load(&dir, &ckpt).unwrap();
+    let config = model.config().clone();
+    let stride = config.num_key_value_heads * config.head_dim();
+    let mut cache = model.new_cache();
+    for step in 0..40u32 {
+        model.forward(&mut [SequenceInput { tokens: vec![(step * 7) % 300, 5], cache: &mut cache }]).unwrap();
+    }
+    assert_eq!(cache.position, 80);
+    for (l, layer) in cache.layers.iter().enumerate() {
+        let want = match config.layer_type(l) {
+            gpt_oss_model::LayerType::SlidingAttention => config.sliding_window,
+            gpt_oss_model::LayerType::FullAttention => 80,
+        };
+        assert_eq!(layer.len(stride), want, "layer {l}");
+        assert_eq!(layer.start, 80 - want, "layer {l}");
+    }
+}

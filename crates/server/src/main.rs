@@ -1,5 +1,9 @@
 //! `gpt-oss`: run, serve and benchmark OpenAI's open-weight models.
 
+mod commands;
+
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -13,14 +17,27 @@ struct Cli {
 enum Command {
     /// Print which CPU kernels this machine will use, and how many threads.
     System,
+    /// Generate text from a prompt with a local model directory.
+    Run(commands::run::Args),
+    /// Write a full-size checkpoint of random weights with the real shapes
+    /// and layout of gpt-oss-20b or -120b, for speed and memory tests.
+    Synth(commands::synth::Args),
 }
 
-fn main() {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
         Command::System => {
-            let available: Vec<&str> = mxfp4::Isa::available().iter().map(|isa| isa.name()).collect();
-            println!("kernels: {} (available: {})", mxfp4::Isa::active(), available.join(", "));
-            println!("threads: {}", std::thread::available_parallelism().map_or(1, |n| n.get()));
+            commands::system::run();
+            Ok(())
+        }
+        Command::Run(args) => commands::run::run(args),
+        Command::Synth(args) => commands::synth::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
         }
     }
 }
