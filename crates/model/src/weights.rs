@@ -45,6 +45,12 @@ struct Index {
 impl Checkpoint {
     /// Maps every shard of the checkpoint in `dir` and reads their headers.
     pub fn open(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            return Err(ModelError::Io {
+                path: dir.into(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such model directory"),
+            });
+        }
         let index_path = dir.join(INDEX_FILE);
         let (files, index) = if index_path.exists() {
             let index: Index = read_json(&index_path)?;

@@ -229,4 +229,6 @@ fn empty_directory_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let err = Checkpoint::open(dir.path()).err().unwrap().to_string();
     assert!(err.contains("no model.safetensors or model.safetensors.index.json"), "{err}");
+    let err = Checkpoint::open(&dir.path().join("absent")).err().unwrap().to_string();
+    assert!(err.contains("absent: no such model directory"), "{err}");
 }

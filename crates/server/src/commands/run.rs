@@ -23,11 +23,11 @@ pub struct Args {
     #[arg(long, default_value_t = 128)]
     max_tokens: usize,
     /// Sampling temperature; 0 picks the most likely token every time.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     temperature: f32,
     /// Nucleus sampling: sample from the smallest set of tokens whose
     /// probabilities add up to this.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     top_p: f32,
     /// Seed for a reproducible run.
     #[arg(long)]
