@@ -150,7 +150,8 @@ impl Checkpoint {
         self.shards.iter().map(|s| s.map.len()).sum()
     }
 
-    fn entry(&self, name: &str, dtype: Dtype, shape: &[usize]) -> Result<(&Entry, &[u8])> {
+    /// The bytes of tensor `name`, checked to have `dtype` and `shape`.
+    fn bytes(&self, name: &str, dtype: Dtype, shape: &[usize]) -> Result<&[u8]> {
         let entry = self.tensors.get(name).ok_or_else(|| ModelError::MissingTensor { name: name.into() })?;
         let shard = &self.shards[entry.shard];
         let mismatch = |expected: String, found: String| ModelError::Tensor {
@@ -165,18 +166,18 @@ impl Checkpoint {
         if entry.shape != shape {
             return Err(mismatch(format!("shape {shape:?}"), format!("{:?}", entry.shape)));
         }
-        Ok((entry, &shard.map[entry.start..entry.end]))
+        Ok(&shard.map[entry.start..entry.end])
     }
 
     /// A bf16 tensor of exactly `shape`.
     pub fn bf16(&self, name: &str, shape: &[usize]) -> Result<&[bf16]> {
-        let (_, bytes) = self.entry(name, Dtype::BF16, shape)?;
-        Ok(bytemuck_bf16(name, bytes)?)
+        let bytes = self.bytes(name, Dtype::BF16, shape)?;
+        Ok(bf16_slice(name, bytes)?)
     }
 
     /// A bf16 `rows x cols` matrix, for the dense kernels.
     pub fn bf16_matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Bf16Matrix<'_>> {
-        let (_, bytes) = self.entry(name, Dtype::BF16, &[rows, cols])?;
+        let bytes = self.bytes(name, Dtype::BF16, &[rows, cols])?;
         Ok(Bf16Matrix::from_bytes(name, bytes, rows, cols)?)
     }
 
@@ -185,13 +186,13 @@ impl Checkpoint {
     pub fn mxfp4_experts(&self, prefix: &str, experts: usize, rows: usize, cols: usize) -> Result<Mxfp4Experts<'_>> {
         let groups = cols / mxfp4::format::BLOCK_ELEMS;
         let blocks_shape = [experts, rows, groups, mxfp4::format::BLOCK_BYTES];
-        let (_, blocks) = self.entry(&format!("{prefix}_blocks"), Dtype::U8, &blocks_shape)?;
-        let (_, scales) = self.entry(&format!("{prefix}_scales"), Dtype::U8, &blocks_shape[..3])?;
+        let blocks = self.bytes(&format!("{prefix}_blocks"), Dtype::U8, &blocks_shape)?;
+        let scales = self.bytes(&format!("{prefix}_scales"), Dtype::U8, &blocks_shape[..3])?;
         Ok(Mxfp4Experts::new(prefix, blocks, &blocks_shape, scales, &blocks_shape[..3])?)
     }
 }
 
-fn bytemuck_bf16<'a>(name: &str, bytes: &'a [u8]) -> std::result::Result<&'a [bf16], mxfp4::FormatError> {
+fn bf16_slice<'a>(name: &str, bytes: &'a [u8]) -> std::result::Result<&'a [bf16], mxfp4::FormatError> {
     let len = bytes.len() / 2;
     Bf16Matrix::from_bytes(name, bytes, 1, len).map(|m| m.row(0))
 }

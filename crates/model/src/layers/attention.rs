@@ -62,8 +62,11 @@ impl<'a> Attention<'a> {
         let mut row = 0;
         for ((&len, &pos), cache) in lens.iter().zip(positions).zip(caches.iter_mut()) {
             for t in 0..len {
-                rope.apply(&mut q[(row + t) * qd..(row + t + 1) * qd], pos + t);
-                rope.apply(&mut k[(row + t) * kd..(row + t + 1) * kd], pos + t);
+                rope.apply(
+                    pos + t,
+                    &mut q[(row + t) * qd..(row + t + 1) * qd],
+                    &mut k[(row + t) * kd..(row + t + 1) * kd],
+                );
             }
             cache.append(&k[row * kd..(row + len) * kd], &v[row * kd..(row + len) * kd]);
             self.attend(&q[row * qd..(row + len) * qd], pos, cache, &mut out[row * qd..(row + len) * qd]);

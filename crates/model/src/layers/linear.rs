@@ -1,7 +1,6 @@
 //! `y = W x + b` over weights that stay in the checkpoint's memory map,
 //! computed by the [`mxfp4`] kernels.
 
-use candle_core::{Device, Tensor};
 use mxfp4::Weights;
 
 use crate::error::Result;
@@ -13,10 +12,6 @@ pub struct Linear<'a> {
 }
 
 impl<'a> Linear<'a> {
-    pub fn new(weights: Weights<'a>, bias: Option<Vec<f32>>) -> Self {
-        Self { weights, bias }
-    }
-
     /// A bf16 `{name}.weight` of `rows x cols`, with `{name}.bias` when `bias`.
     pub fn load_bf16(ckpt: &'a Checkpoint, name: &str, rows: usize, cols: usize, bias: bool) -> Result<Self> {
         let weights = ckpt.bf16_matrix(&format!("{name}.weight"), rows, cols)?.into();
@@ -28,14 +23,7 @@ impl<'a> Linear<'a> {
         self.weights.rows()
     }
 
-    /// `x` is `[n, cols]`; returns `[n, rows]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (n, _) = x.dims2()?;
-        let y = self.forward_slice(&x.flatten_all()?.to_vec1::<f32>()?, n);
-        Ok(Tensor::from_vec(y, (n, self.rows()), &Device::Cpu)?)
-    }
-
-    /// The same on a row-major `n x cols` slice.
+    /// `x` is a row-major `n x cols` slice; returns `n x rows`.
     pub fn forward_slice(&self, x: &[f32], n: usize) -> Vec<f32> {
         let mut y = vec![0.0; n * self.rows()];
         mxfp4::linear(self.weights, x, n, self.bias.as_deref(), &mut y);

@@ -3,6 +3,7 @@
 use candle_core::{D, Tensor};
 
 use crate::error::Result;
+use crate::layers::linear::f32_vec;
 use crate::weights::Checkpoint;
 
 pub struct RmsNorm {
@@ -12,8 +13,7 @@ pub struct RmsNorm {
 
 impl RmsNorm {
     pub fn load(ckpt: &Checkpoint, name: &str, size: usize, eps: f64) -> Result<Self> {
-        let weight: Vec<f32> = ckpt.bf16(name, &[size])?.iter().map(|v| v.to_f32()).collect();
-        Ok(Self { weight: Tensor::from_vec(weight, size, &candle_core::Device::Cpu)?, eps })
+        Ok(Self { weight: Tensor::from_vec(f32_vec(ckpt, name, &[size])?, size, &candle_core::Device::Cpu)?, eps })
     }
 
     /// The same over rows of `width` values in a slice.

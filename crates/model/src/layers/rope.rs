@@ -52,8 +52,9 @@ impl Rope {
         Self { inv_freq, scale: scale as f32 }
     }
 
-    /// Rotates `heads` vectors of `head_dim` values in place, all at `position`.
-    pub fn apply(&self, x: &mut [f32], position: usize) {
+    /// Rotates the heads of `q` and `k` (each `head_dim` values) in place,
+    /// all at `position`.
+    pub fn apply(&self, position: usize, q: &mut [f32], k: &mut [f32]) {
         let half = self.inv_freq.len();
         let (cos, sin): (Vec<f32>, Vec<f32>) = self
             .inv_freq
@@ -63,7 +64,7 @@ impl Rope {
                 (angle.cos() * self.scale, angle.sin() * self.scale)
             })
             .unzip();
-        for head in x.chunks_exact_mut(2 * half) {
+        for head in q.chunks_exact_mut(2 * half).chain(k.chunks_exact_mut(2 * half)) {
             let (x1, x2) = head.split_at_mut(half);
             for i in 0..half {
                 let (a, b) = (x1[i], x2[i]);
