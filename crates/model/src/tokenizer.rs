@@ -265,7 +265,20 @@ impl DecodeStream {
     /// Adds token `id` and returns the text that became complete, or `None` when there is none yet (the token
     /// ends inside a character, has no text, or is an id the tokenizer does not know, which is skipped).
     pub fn decode_step(&mut self, id: u32) -> Option<String> {
-        self.pending.extend_from_slice(self.tokenizer.token_bytes(id)?);
+        let Self { tokenizer, pending } = self;
+        pending.extend_from_slice(tokenizer.token_bytes(id)?);
+        self.complete_text()
+    }
+
+    /// Adds raw bytes (text already taken out of tokens) and returns the text that became complete, as
+    /// [`decode_step`](Self::decode_step) does.
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> Option<String> {
+        self.pending.extend_from_slice(bytes);
+        self.complete_text()
+    }
+
+    /// Takes the complete characters out of `pending`, replacing invalid bytes with U+FFFD.
+    fn complete_text(&mut self) -> Option<String> {
         let mut text = String::new();
         let mut done = 0;
         loop {

