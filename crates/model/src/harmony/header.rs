@@ -1,5 +1,6 @@
 //! Reading a message header the model wrote, such as `<|channel|>commentary to=functions.get_weather
-//! <|constrain|>json`, tolerantly: words in any order, unknown words skipped, values cut at special tokens.
+//! <|constrain|>json`, tolerantly: words in any order, unknown words skipped, values cut at special tokens, a
+//! repeated field's last value kept.
 //!
 //! The header arrives as bytes (the ordinary tokens' bytes, with `<|channel|>` and `<|constrain|>` as their
 //! text). It is scanned as bytes, since everything it recognises is ASCII and a character may be cut in two
@@ -19,14 +20,23 @@ pub struct Header {
     pub channel: Option<String>,
     pub recipient: Option<String>,
     pub content_type: Option<String>,
-    /// Where the text that is not header starts: used when the header never reached `<|message|>`.
+    /// Where the first word that is not header starts (the end when there is none).
     pub rest: usize,
+}
+
+/// How to treat the first word that is not header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unknown {
+    /// Skip it and read on: the header ended with `<|message|>`, so everything in it is header.
+    Skip,
+    /// Stop there: the header never reached `<|message|>`, so what follows is the message's text.
+    Stop,
 }
 
 impl Header {
     /// Reads `bytes`. `explicit_start`: the header followed `<|start|>`, so its first word is the author (the
     /// first message of a completion follows the prompt's `<|start|>assistant` and has none).
-    pub fn read(bytes: &[u8], explicit_start: bool) -> Header {
+    pub fn read(bytes: &[u8], explicit_start: bool, unknown: Unknown) -> Header {
         let mut header = Header { rest: bytes.len(), ..Header::default() };
         // A marker with its value in the next word (`<|channel|> final`).
         let mut pending: Option<Field> = None;
@@ -52,7 +62,7 @@ impl Header {
                     header.set(Field::ContentType, value);
                 }
             } else if let Some(value) = word.strip_prefix(b"to=") {
-                if !value.is_empty() && header.recipient.is_none() {
+                if !value.is_empty() {
                     header.recipient = Some(lossy(value));
                 }
             } else if index == 0 && (explicit_start || is_role(word)) {
@@ -61,21 +71,28 @@ impl Header {
                 // `commentary to=functions.f json`, as Hugging Face's chat template writes it.
                 header.content_type = Some(lossy(word));
             } else {
-                header.rest = start;
-                break;
+                header.rest = header.rest.min(start);
+                if unknown == Unknown::Stop {
+                    break;
+                }
             }
         }
         header
     }
 
+    /// A later value replaces an earlier one: in `<|channel|>commentary to=assistant<|channel|>final` the model
+    /// corrected itself (llama.cpp reads it the same way).
     fn set(&mut self, field: Field, value: &[u8]) {
         let slot = match field {
             Field::Channel => &mut self.channel,
             Field::ContentType => &mut self.content_type,
         };
-        if slot.is_none() {
-            *slot = Some(lossy(value));
-        }
+        *slot = Some(lossy(value));
+    }
+
+    /// Whether the header says nothing of what the message is: no channel and no tool recipient.
+    pub fn is_silent(&self) -> bool {
+        self.channel.is_none() && !matches!(self.kind(), MessageKind::ToolCall { .. })
     }
 
     /// What kind of message the header starts. A recipient other than a person or the assistant makes a tool
@@ -142,7 +159,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Header {
-        Header::read(text.as_bytes(), false)
+        Header::read(text.as_bytes(), false, Unknown::Stop)
     }
 
     #[test]
@@ -165,7 +182,11 @@ mod tests {
         let header = read("<|channel|>final  Hello,  world");
         assert_eq!(header.channel.as_deref(), Some("final"));
         assert_eq!(&"<|channel|>final  Hello,  world"[header.rest..], "Hello,  world");
-        let header = Header::read(b"assistant to=functions.f<|channel|>analysis", true);
+        let junk = "commentary to=functions.f <|constrain|>json";
+        let skipped = Header::read(junk.as_bytes(), false, Unknown::Skip);
+        assert_eq!((skipped.rest, skipped.recipient.as_deref()), (0, Some("functions.f")));
+        assert_eq!(Header::read(junk.as_bytes(), false, Unknown::Stop).recipient, None);
+        let header = Header::read(b"assistant to=functions.f<|channel|>analysis", true, Unknown::Stop);
         assert_eq!(header.recipient.as_deref(), Some("functions.f"));
         assert_eq!(header.channel.as_deref(), Some("analysis"));
     }

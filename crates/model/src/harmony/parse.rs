@@ -8,8 +8,8 @@
 //! reading that loses nothing the user should see and shows nothing they should not:
 //!
 //! 1. **Header** (up to `<|message|>`): words in any order; the recipient may come before `<|channel|>`; values
-//!    stop at whitespace and at special tokens (`to=functions.f<|channel|>commentary`); unknown words are
-//!    skipped. Header text never reaches any output.
+//!    stop at whitespace and at special tokens (`to=functions.f<|channel|>commentary`); a repeated field's
+//!    last value counts; unknown words are skipped. Header text never reaches any output.
 //! 2. **Kind**: a recipient other than assistant/user/all/system/developer is a tool call, on any channel
 //!    (`analysis` included); `to=assistant` is not a call. Otherwise `analysis` is reasoning, `commentary` a
 //!    preamble, and `final`, a missing or an unknown channel the answer.
@@ -18,17 +18,20 @@
 //!    the tokens (max_tokens). Any other special token inside it (`<|message|>`, `<|constrain|>`,
 //!    `<|endoftext|>`, ids the tokenizer does not know) is dropped, never shown.
 //! 4. **Between messages**, `<|start|>` or `<|channel|>` begins a header, `<|message|>` an answer with no
-//!    header; ordinary text continues the previous message's kind after a stray `<|end|>` (the model ended a
-//!    message and went on writing it), else it is answer text; stray end tokens are ignored.
+//!    header, and ordinary text a header too (the model left out `<|start|>`: `<|end|>assistant<|channel|>
+//!    final<|message|>`); should that header name neither channel nor tool, its message continues the previous
+//!    message's kind after a stray `<|end|>` (the model ended a message and went on writing it), else it is the
+//!    answer. Stray end tokens are ignored.
 //! 5. **A header that never reaches `<|message|>`** is taken for a message once it ends (an end token or the
-//!    end of the tokens), contains a newline, or grows past [`MAX_HEADER_TOKENS`]: its header words are read
-//!    as in 1 and everything from its first other word on is the message's text, streamed from then on.
+//!    end of the tokens), grows past [`MAX_HEADER_TOKENS`], or has a newline after text that is not header
+//!    (prose): its header words up to the first other word are read as in 1, and everything from that word on
+//!    is the message's text, streamed from then on.
 //! 6. **Text** is decoded across token boundaries: a character split over tokens is held back until complete;
 //!    bytes that never form one become U+FFFD when the message ends.
 //!
 //! Every text token of a message's content appears in exactly one text event, in order.
 
-use super::header::Header;
+use super::header::{Header, Unknown};
 use crate::tokenizer::{DecodeStream, Tokenizer, special};
 
 /// A header longer than this is taken for text (rule 5): real headers are under 20 tokens.
@@ -98,23 +101,52 @@ pub struct Parser {
 enum State {
     /// Between messages.
     Idle,
-    /// Reading a header: its bytes and its token count.
-    Header {
-        bytes: Vec<u8>,
-        tokens: usize,
-        explicit_start: bool,
-    },
+    Header(PendingHeader),
     Content {
         kind: MessageKind,
         decoder: DecodeStream,
     },
 }
 
+/// A header being read.
+#[derive(Clone, Debug, Default)]
+struct PendingHeader {
+    /// The ordinary tokens' bytes, with `<|channel|>` and `<|constrain|>` as their text.
+    bytes: Vec<u8>,
+    tokens: usize,
+    /// It followed `<|start|>`: its first word is the author.
+    explicit_start: bool,
+    /// It began as text between messages: when it names neither channel nor tool, its message continues this.
+    continues: Option<MessageKind>,
+}
+
+impl PendingHeader {
+    fn push(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+        self.tokens += 1;
+    }
+
+    /// The header, and the kind of the message it starts.
+    fn read(&self, unknown: Unknown) -> (Header, MessageKind) {
+        let header = Header::read(&self.bytes, self.explicit_start, unknown);
+        let kind = match &self.continues {
+            Some(kind) if header.is_silent() => kind.clone(),
+            _ => header.kind(),
+        };
+        (header, kind)
+    }
+
+    /// Rule 5: text that a header cannot contain, a newline or too many tokens, means it was never a header.
+    fn is_text(&self) -> bool {
+        self.tokens > MAX_HEADER_TOKENS
+            || (self.bytes.contains(&b'\n') && self.read(Unknown::Stop).0.rest < self.bytes.len())
+    }
+}
+
 impl Parser {
     /// A parser for what the model writes after `<|start|>assistant`.
     pub fn new(tokenizer: Tokenizer) -> Parser {
-        let state = State::Header { bytes: Vec::new(), tokens: 0, explicit_start: false };
-        Parser { tokenizer, state, previous: None }
+        Parser { tokenizer, state: State::Header(PendingHeader::default()), previous: None }
     }
 
     /// The kind of the message being written, once its header is read.
@@ -129,77 +161,74 @@ impl Parser {
     pub fn push(&mut self, id: u32, events: &mut Vec<Event>) {
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => self.idle(id, events),
-            State::Header { bytes, tokens, explicit_start } => self.header(id, bytes, tokens, explicit_start, events),
+            State::Header(header) => self.header(id, header, events),
             State::Content { kind, decoder } => self.content(id, kind, decoder, events),
         }
     }
 
     /// Ends the output: finishes a message left open as truncated (rule 5 for a header).
     pub fn finish(&mut self, events: &mut Vec<Event>) {
-        match std::mem::replace(&mut self.state, State::Idle) {
-            State::Idle => {}
-            State::Header { bytes, tokens, explicit_start } => {
-                if tokens > 0 {
-                    self.header_as_message(&bytes, explicit_start, events);
-                    self.end_message(Stop::Truncated, events);
-                }
+        if let State::Header(header) = &self.state {
+            let header = header.clone();
+            self.state = State::Idle;
+            if header.tokens == 0 {
+                return;
             }
-            State::Content { kind, decoder } => {
-                self.state = State::Content { kind, decoder };
-                self.end_message(Stop::Truncated, events);
-            }
+            self.header_as_message(&header, events);
         }
+        self.end_message(Stop::Truncated, events);
     }
 
     fn idle(&mut self, id: u32, events: &mut Vec<Event>) {
         match id {
-            special::START => self.state = State::Header { bytes: Vec::new(), tokens: 0, explicit_start: true },
+            special::START => self.state = State::Header(PendingHeader { explicit_start: true, ..Default::default() }),
             special::CHANNEL => {
-                self.state = State::Header { bytes: b"<|channel|>".to_vec(), tokens: 1, explicit_start: false }
+                let mut header = PendingHeader::default();
+                header.push(b"<|channel|>");
+                self.state = State::Header(header);
             }
             special::MESSAGE => self.start_message(MessageKind::Answer, events),
             _ if self.is_text(id) => {
-                let kind = match self.previous.take() {
+                let continues = match self.previous.take() {
                     Some((
                         kind @ (MessageKind::Reasoning | MessageKind::Preamble | MessageKind::Answer),
                         Stop::End,
-                    )) => kind,
-                    _ => MessageKind::Answer,
+                    )) => Some(kind),
+                    _ => None,
                 };
-                self.start_message(kind, events);
+                self.state = State::Header(PendingHeader { continues, ..Default::default() });
                 self.push(id, events);
             }
             _ => {}
         }
     }
 
-    fn header(&mut self, id: u32, mut bytes: Vec<u8>, tokens: usize, explicit_start: bool, events: &mut Vec<Event>) {
+    fn header(&mut self, id: u32, mut header: PendingHeader, events: &mut Vec<Event>) {
         match id {
             special::MESSAGE => {
-                let kind = Header::read(&bytes, explicit_start).kind();
+                let (_, kind) = header.read(Unknown::Skip);
                 self.start_message(kind, events);
             }
-            special::START => self.state = State::Header { bytes: Vec::new(), tokens: 0, explicit_start: true },
+            special::START => self.state = State::Header(PendingHeader { explicit_start: true, ..Default::default() }),
             special::END | special::RETURN | special::CALL => {
-                if tokens > 0 {
-                    self.header_as_message(&bytes, explicit_start, events);
+                if header.tokens > 0 {
+                    self.header_as_message(&header, events);
                     self.end_message(stop_of(id), events);
                 }
             }
             special::CHANNEL | special::CONSTRAIN => {
-                bytes.extend_from_slice(self.tokenizer.token_bytes(id).unwrap_or_default());
-                self.state = State::Header { bytes, tokens: tokens + 1, explicit_start };
+                header.push(self.tokenizer.token_bytes(id).unwrap_or_default());
+                self.state = State::Header(header);
             }
             _ if self.is_text(id) => {
-                bytes.extend_from_slice(self.tokenizer.token_bytes(id).unwrap_or_default());
-                let tokens = tokens + 1;
-                if tokens > MAX_HEADER_TOKENS || bytes.contains(&b'\n') {
-                    self.header_as_message(&bytes, explicit_start, events);
+                header.push(self.tokenizer.token_bytes(id).unwrap_or_default());
+                if header.is_text() {
+                    self.header_as_message(&header, events);
                 } else {
-                    self.state = State::Header { bytes, tokens, explicit_start };
+                    self.state = State::Header(header);
                 }
             }
-            _ => self.state = State::Header { bytes, tokens, explicit_start },
+            _ => self.state = State::Header(header),
         }
     }
 
@@ -225,12 +254,11 @@ impl Parser {
     }
 
     /// Rule 5: starts the message a header without `<|message|>` stands for; its non-header text is content.
-    fn header_as_message(&mut self, bytes: &[u8], explicit_start: bool, events: &mut Vec<Event>) {
-        let header = Header::read(bytes, explicit_start);
-        let kind = header.kind();
+    fn header_as_message(&mut self, pending: &PendingHeader, events: &mut Vec<Event>) {
+        let (header, kind) = pending.read(Unknown::Stop);
         self.start_message(kind.clone(), events);
         if let State::Content { decoder, .. } = &mut self.state
-            && let Some(text) = decoder.push_bytes(&bytes[header.rest..])
+            && let Some(text) = decoder.push_bytes(&pending.bytes[header.rest..])
         {
             events.push(delta(&kind, text));
         }
@@ -241,7 +269,7 @@ impl Parser {
         self.state = State::Content { kind, decoder: self.tokenizer.decode_stream() };
     }
 
-    /// Ends the message in progress (the state must be `Content`).
+    /// Ends the message in progress, if any.
     fn end_message(&mut self, stop: Stop, events: &mut Vec<Event>) {
         if let State::Content { kind, mut decoder } = std::mem::replace(&mut self.state, State::Idle) {
             if let Some(text) = decoder.finish() {
