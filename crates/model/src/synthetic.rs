@@ -15,41 +15,82 @@ use serde_json::{Value, json};
 
 use crate::error::{ModelError, Result};
 
-/// A published gpt-oss size.
+/// A published gpt-oss size, or `Tiny`: the real vocabulary, tokenizer ids and file layout around a few
+/// small layers, for end-to-end tests of the server (about 52 MB, nearly all of it embedding and unembedding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
     Gpt20b,
     Gpt120b,
+    Tiny,
 }
+
+/// The shapes a preset sets.
+struct Dims {
+    layers: usize,
+    experts: usize,
+    shards: usize,
+    hidden: usize,
+    intermediate: usize,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    experts_per_token: usize,
+}
+
+const VOCAB: usize = 201_088;
 
 impl Preset {
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "20b" | "gpt-oss-20b" => Some(Preset::Gpt20b),
             "120b" | "gpt-oss-120b" => Some(Preset::Gpt120b),
+            "tiny" => Some(Preset::Tiny),
             _ => None,
         }
     }
 
-    fn layers_experts_shards(self) -> (usize, usize, usize) {
+    fn dims(self) -> Dims {
+        let full = Dims {
+            layers: 24,
+            experts: 32,
+            shards: 3,
+            hidden: 2880,
+            intermediate: 2880,
+            heads: 64,
+            kv_heads: 8,
+            head_dim: 64,
+            experts_per_token: 4,
+        };
         match self {
-            Preset::Gpt20b => (24, 32, 3),
-            Preset::Gpt120b => (36, 128, 15),
+            Preset::Gpt20b => full,
+            Preset::Gpt120b => Dims { layers: 36, experts: 128, shards: 15, ..full },
+            Preset::Tiny => Dims {
+                layers: 2,
+                experts: 4,
+                shards: 1,
+                hidden: 64,
+                intermediate: 64,
+                heads: 4,
+                kv_heads: 2,
+                head_dim: 16,
+                experts_per_token: 2,
+            },
         }
     }
 
     /// `config.json` as published for this size.
     pub fn config_json(self) -> Value {
-        let (layers, experts, _) = self.layers_experts_shards();
+        let d = self.dims();
         let layer_types: Vec<&str> =
-            (0..layers).map(|l| if l % 2 == 0 { "sliding_attention" } else { "full_attention" }).collect();
+            (0..d.layers).map(|l| if l % 2 == 0 { "sliding_attention" } else { "full_attention" }).collect();
         json!({
             "architectures": ["GptOssForCausalLM"], "attention_bias": true, "attention_dropout": 0.0,
-            "eos_token_id": 200002, "experts_per_token": 4, "head_dim": 64, "hidden_act": "silu",
-            "hidden_size": 2880, "initial_context_length": 4096, "initializer_range": 0.02,
-            "intermediate_size": 2880, "layer_types": layer_types, "max_position_embeddings": 131072,
-            "model_type": "gpt_oss", "num_attention_heads": 64, "num_experts_per_tok": 4,
-            "num_hidden_layers": layers, "num_key_value_heads": 8, "num_local_experts": experts,
+            "eos_token_id": 200002, "experts_per_token": d.experts_per_token, "head_dim": d.head_dim,
+            "hidden_act": "silu", "hidden_size": d.hidden, "initial_context_length": 4096,
+            "initializer_range": 0.02, "intermediate_size": d.intermediate, "layer_types": layer_types,
+            "max_position_embeddings": 131072, "model_type": "gpt_oss", "num_attention_heads": d.heads,
+            "num_experts_per_tok": d.experts_per_token, "num_hidden_layers": d.layers,
+            "num_key_value_heads": d.kv_heads, "num_local_experts": d.experts,
             "output_router_logits": false, "pad_token_id": 199999,
             "quantization_config": {
                 "modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"],
@@ -60,7 +101,7 @@ impl Preset {
                 "original_max_position_embeddings": 4096, "rope_type": "yarn", "truncate": false},
             "rope_theta": 150000, "router_aux_loss_coef": 0.9, "sliding_window": 128, "swiglu_limit": 7.0,
             "tie_word_embeddings": false, "transformers_version": "4.55.0.dev0", "use_cache": true,
-            "vocab_size": 201088
+            "vocab_size": VOCAB
         })
     }
 
@@ -71,8 +112,9 @@ impl Preset {
 
     /// Every tensor: name, dtype, shape, and what to fill it with.
     fn tensors(self) -> Vec<Spec> {
-        let (layers, e, _) = self.layers_experts_shards();
-        let (h, i, v, q, kv) = (2880, 2880, 201_088, 64 * 64, 8 * 64);
+        let d = self.dims();
+        let (layers, e) = (d.layers, d.experts);
+        let (h, i, v, q, kv) = (d.hidden, d.intermediate, VOCAB, d.heads * d.head_dim, d.kv_heads * d.head_dim);
         let mut out = vec![Spec::bf16("model.embed_tokens.weight", &[v, h], Fill::Weight)];
         for l in 0..layers {
             let p = format!("model.layers.{l}");
@@ -82,7 +124,7 @@ impl Preset {
                 out.push(Spec::bf16(&format!("{p}.self_attn.{name}.weight"), &[rows, cols], Fill::Weight));
                 out.push(Spec::bf16(&format!("{p}.self_attn.{name}.bias"), &[rows], Fill::Bias));
             }
-            out.push(Spec::bf16(&format!("{p}.self_attn.sinks"), &[64], Fill::Bias));
+            out.push(Spec::bf16(&format!("{p}.self_attn.sinks"), &[d.heads], Fill::Bias));
             out.push(Spec::bf16(&format!("{p}.mlp.router.weight"), &[e, h], Fill::Weight));
             out.push(Spec::bf16(&format!("{p}.mlp.router.bias"), &[e], Fill::Bias));
             for (name, rows, cols) in [("gate_up_proj", 2 * i, h), ("down_proj", h, i)] {
@@ -148,7 +190,7 @@ pub fn write_checkpoint(preset: Preset, dir: &Path, seed: u64, mut progress: imp
     }
     let tensors = preset.tensors();
     let total: usize = tensors.iter().map(Spec::bytes).sum();
-    let (_, _, shards) = preset.layers_experts_shards();
+    let shards = preset.dims().shards;
     // Consecutive tensors fill shards of about equal size, as the hub's do.
     let per_shard = total.div_ceil(shards);
     let mut groups: Vec<Vec<&Spec>> = vec![Vec::new(); shards];

@@ -1,6 +1,7 @@
 //! `gpt-oss`: run, serve and benchmark OpenAI's open-weight models.
 
 mod commands;
+pub mod hub;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,10 @@ struct Cli {
 enum Command {
     /// Print which CPU kernels this machine will use, and how many threads.
     System,
+    /// Serve the OpenAI-compatible API (chat completions, completions, models, tokenize, metrics).
+    Serve(Box<commands::serve::Args>),
+    /// Measure the engine's decode throughput at several numbers of concurrent streams.
+    Bench(commands::bench::Args),
     /// Generate text from a prompt with a local model directory.
     Run(commands::run::Args),
     /// Write a full-size checkpoint of random weights with the real shapes
@@ -30,6 +35,8 @@ fn main() -> ExitCode {
             commands::system::run();
             Ok(())
         }
+        Command::Serve(args) => commands::serve::run(*args),
+        Command::Bench(args) => commands::bench::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Synth(args) => commands::synth::run(args),
     };

@@ -29,7 +29,9 @@ pub struct Header {
 pub enum Unknown {
     /// Skip it and read on: the header ended with `<|message|>`, so everything in it is header.
     Skip,
-    /// Stop there: the header never reached `<|message|>`, so what follows is the message's text.
+    /// Stop there: the header never reached `<|message|>`, so what follows is the message's text. Only
+    /// markers, `to=`, the author after `<|start|>` and `json` after a tool recipient are header then; other
+    /// words are text.
     Stop,
 }
 
@@ -38,6 +40,7 @@ impl Header {
     /// first message of a completion follows the prompt's `<|start|>assistant` and has none).
     pub fn read(bytes: &[u8], explicit_start: bool, unknown: Unknown) -> Header {
         let mut header = Header { rest: bytes.len(), ..Header::default() };
+        let complete = unknown == Unknown::Skip;
         // A marker with its value in the next word (`<|channel|> final`).
         let mut pending: Option<Field> = None;
         for (index, (start, end)) in words(bytes).into_iter().enumerate() {
@@ -65,10 +68,15 @@ impl Header {
                 if !value.is_empty() {
                     header.recipient = Some(lossy(value));
                 }
-            } else if index == 0 && (explicit_start || is_role(word)) {
-                // The author: a role, or a name (a tool's, should the model write a tool's message).
-            } else if header.recipient.is_some() && header.content_type.is_none() && is_format_name(word) {
-                // `commentary to=functions.f json`, as Hugging Face's chat template writes it.
+            } else if index == 0 && (explicit_start || (complete && is_role(word))) {
+                // The author: a role, or a name (a tool's, should the model write a tool's message). Without
+                // `<|start|>`, a role word is only taken for the author in a complete header: in prose it is text.
+            } else if header.content_type.is_none()
+                && header.is_tool_call()
+                && (if complete { is_format_name(word) } else { word.eq_ignore_ascii_case(b"json") })
+            {
+                // `commentary to=functions.f json`, as Hugging Face's chat template writes it. In a header that
+                // may be prose, only `json` is taken for a format.
                 header.content_type = Some(lossy(word));
             } else {
                 header.rest = header.rest.min(start);
@@ -92,7 +100,11 @@ impl Header {
 
     /// Whether the header says nothing of what the message is: no channel and no tool recipient.
     pub fn is_silent(&self) -> bool {
-        self.channel.is_none() && !matches!(self.kind(), MessageKind::ToolCall { .. })
+        self.channel.is_none() && !self.is_tool_call()
+    }
+
+    fn is_tool_call(&self) -> bool {
+        self.recipient.as_deref().is_some_and(|r| !NOT_TOOLS.contains(&r))
     }
 
     /// What kind of message the header starts. A recipient other than a person or the assistant makes a tool

@@ -25,7 +25,9 @@
 //! 5. **A header that never reaches `<|message|>`** is taken for a message once it ends (an end token or the
 //!    end of the tokens), grows past [`MAX_HEADER_TOKENS`], or has a newline after text that is not header
 //!    (prose): its header words up to the first other word are read as in 1, and everything from that word on
-//!    is the message's text, streamed from then on.
+//!    is the message's text (without the text of any special token in it), streamed from then on. In such a
+//!    header only markers, `to=`, the author after `<|start|>` and `json` after a tool recipient count as
+//!    header: a role name or another bare word there is text.
 //! 6. **Text** is decoded across token boundaries: a character split over tokens is held back until complete;
 //!    bytes that never form one become U+FFFD when the message ends.
 //!
@@ -113,6 +115,8 @@ enum State {
 struct PendingHeader {
     /// The ordinary tokens' bytes, with `<|channel|>` and `<|constrain|>` as their text.
     bytes: Vec<u8>,
+    /// Where in `bytes` the text of special tokens lies: never message text (rule 5).
+    specials: Vec<std::ops::Range<usize>>,
     tokens: usize,
     /// It followed `<|start|>`: its first word is the author.
     explicit_start: bool,
@@ -124,6 +128,23 @@ impl PendingHeader {
     fn push(&mut self, bytes: &[u8]) {
         self.bytes.extend_from_slice(bytes);
         self.tokens += 1;
+    }
+
+    fn push_special(&mut self, text: &[u8]) {
+        self.specials.push(self.bytes.len()..self.bytes.len() + text.len());
+        self.push(text);
+    }
+
+    /// The header's bytes from `start` on, without the special tokens' text.
+    fn text_from(&self, start: usize) -> Vec<u8> {
+        let mut text = Vec::new();
+        let mut at = start;
+        for special in self.specials.iter().filter(|s| s.end > start) {
+            text.extend_from_slice(&self.bytes[at..special.start.max(at)]);
+            at = special.end;
+        }
+        text.extend_from_slice(&self.bytes[at..]);
+        text
     }
 
     /// The header, and the kind of the message it starts.
@@ -184,7 +205,7 @@ impl Parser {
             special::START => self.state = State::Header(PendingHeader { explicit_start: true, ..Default::default() }),
             special::CHANNEL => {
                 let mut header = PendingHeader::default();
-                header.push(b"<|channel|>");
+                header.push_special(b"<|channel|>");
                 self.state = State::Header(header);
             }
             special::MESSAGE => self.start_message(MessageKind::Answer, events),
@@ -217,7 +238,7 @@ impl Parser {
                 }
             }
             special::CHANNEL | special::CONSTRAIN => {
-                header.push(self.tokenizer.token_bytes(id).unwrap_or_default());
+                header.push_special(self.tokenizer.token_bytes(id).unwrap_or_default());
                 self.state = State::Header(header);
             }
             _ if self.is_text(id) => {
@@ -258,7 +279,7 @@ impl Parser {
         let (header, kind) = pending.read(Unknown::Stop);
         self.start_message(kind.clone(), events);
         if let State::Content { decoder, .. } = &mut self.state
-            && let Some(text) = decoder.push_bytes(&pending.bytes[header.rest..])
+            && let Some(text) = decoder.push_bytes(&pending.text_from(header.rest))
         {
             events.push(delta(&kind, text));
         }

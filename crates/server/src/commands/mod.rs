@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod run;
+pub mod serve;
 pub mod synth;
 pub mod system;

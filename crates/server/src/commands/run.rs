@@ -8,7 +8,6 @@ use std::time::Instant;
 use gpt_oss_model::sampling::{Sampler, SamplingParams};
 use gpt_oss_model::tokenizer::Tokenizer;
 use gpt_oss_model::{Checkpoint, GptOss, SequenceInput};
-use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -56,14 +55,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let model = GptOss::load(&args.model, &ckpt)?;
     let tokenizer = Tokenizer::from_file(args.model.join("tokenizer.json"))?;
     if !args.no_prefetch {
-        let bar = ProgressBar::new(ckpt.byte_len() as u64).with_style(
-            ProgressStyle::with_template(
-                "loading weights {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
-            )
-            .expect("static template"),
-        );
-        ckpt.prefetch(|done| bar.set_position(done));
-        bar.finish_and_clear();
+        gpt_oss_server::progress::prefetch(&ckpt);
     }
     eprintln!("loaded {} in {:.1} s", args.model.display(), started.elapsed().as_secs_f64());
 

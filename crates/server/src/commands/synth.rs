@@ -7,7 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Which shapes: 20b (13.8 GB on disk) or 120b (65 GB).
+    /// Which shapes: 20b (13.8 GB on disk), 120b (65 GB), or tiny (52 MB: the real vocabulary around two
+    /// small layers, for end-to-end tests).
     #[arg(long, default_value = "20b", value_parser = parse_preset)]
     preset: Preset,
     /// Directory to write (created if missing; existing files are replaced).
@@ -23,7 +24,7 @@ pub struct Args {
 }
 
 fn parse_preset(name: &str) -> Result<Preset, String> {
-    Preset::from_name(name).ok_or_else(|| format!("unknown preset `{name}` (20b or 120b)"))
+    Preset::from_name(name).ok_or_else(|| format!("unknown preset `{name}` (20b, 120b or tiny)"))
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

@@ -1,0 +1,12 @@
+//! The OpenAI-compatible HTTP API.
+
+pub mod chat;
+pub mod completions;
+pub mod info;
+pub mod output;
+pub mod prompt;
+pub mod routes;
+pub mod sse;
+pub mod state;
+pub mod stop;
+pub mod types;

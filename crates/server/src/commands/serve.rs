@@ -1,0 +1,136 @@
+//! `gpt-oss serve`: the OpenAI-compatible HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gpt_oss_server::api::routes::router;
+use gpt_oss_server::api::state::AppState;
+use gpt_oss_server::engine::{Backend, Engine, EngineOptions};
+use gpt_oss_server::metrics::Metrics;
+
+use crate::hub::{self, HubOptions, ModelSource};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The model: a Hugging Face hub id, `owner/name` or `owner/name@revision` (downloaded into the shared
+    /// Hugging Face cache when missing), or a local directory with config.json, tokenizer.json and the
+    /// safetensors weights.
+    #[arg(long, default_value = hub::DEFAULT_MODEL)]
+    model: String,
+    /// The name clients use in `model` (default: the hub id, or the directory's name).
+    #[arg(long)]
+    served_model_name: Option<String>,
+    /// Address to listen on. The default accepts connections from this machine only; use 0.0.0.0 to serve
+    /// the network (then set an API key).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+    /// Require `Authorization: Bearer <key>` on every endpoint but /health.
+    #[arg(long, env = "GPT_OSS_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Most sequences generated at once (continuous batching).
+    #[arg(long, default_value_t = 32)]
+    max_num_seqs: usize,
+    /// Most requests waiting for a slot; beyond it requests get 503.
+    #[arg(long, default_value_t = 256)]
+    max_queue: usize,
+    /// Most tokens per forward step: long prompts are prefilled in chunks of what decoding leaves.
+    #[arg(long, default_value_t = 512)]
+    max_batch_tokens: usize,
+    /// Context length, prompt and output together (default: the model's, 131072 for gpt-oss).
+    #[arg(long)]
+    max_model_len: Option<usize>,
+    /// Use the Hugging Face cache only, never the network (also HF_HUB_OFFLINE=1).
+    #[arg(long)]
+    offline: bool,
+    /// Start without reading every weight into memory first (the first requests are then slower).
+    #[arg(long)]
+    no_prefetch: bool,
+    /// Seconds to let running requests finish after SIGTERM or Ctrl-C.
+    #[arg(long, default_value_t = 30)]
+    shutdown_timeout: u64,
+}
+
+pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    init_logging();
+    for (flag, value) in [("--max-num-seqs", args.max_num_seqs), ("--max-batch-tokens", args.max_batch_tokens)] {
+        if value == 0 {
+            return Err(format!("{flag} must be at least 1").into());
+        }
+    }
+    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .map_err(|e| format!("--host {} --port {}: not an address to listen on ({e})", args.host, args.port))?;
+    let mut options = HubOptions::from_env();
+    options.offline |= args.offline;
+    let resolved = hub::resolve(&ModelSource::parse(&args.model)?, &options)?;
+    let model_id = args.served_model_name.unwrap_or(resolved.id);
+    tracing::info!("loading {model_id} from {}", resolved.dir.display());
+    let metrics = Arc::new(Metrics::new());
+    let engine_options = EngineOptions {
+        model_id,
+        max_num_seqs: args.max_num_seqs,
+        max_queue: args.max_queue,
+        max_batch_tokens: args.max_batch_tokens,
+        max_context: args.max_model_len,
+        prefetch: !args.no_prefetch,
+    };
+    let engine = Arc::new(Engine::start(&resolved.dir, engine_options, metrics.clone())?);
+    let state = AppState::new(engine.clone(), metrics, args.api_key);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let info = engine.info();
+        tracing::info!("serving {} (context {} tokens) on http://{addr}/v1", info.id, info.context_length);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(
+            axum::serve(listener, router(state))
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .into_future(),
+        );
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing running requests (at most {} s)", args.shutdown_timeout);
+        let _ = stop_tx.send(());
+        let deadline = Duration::from_secs(args.shutdown_timeout);
+        if tokio::time::timeout(deadline, server).await.is_err() {
+            tracing::warn!("requests still running after {} s: stopping them", args.shutdown_timeout);
+        }
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })?;
+    // Running generations were given their time; whatever is left ends with the process.
+    std::process::exit(0)
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

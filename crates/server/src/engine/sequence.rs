@@ -1,0 +1,119 @@
+//! One request inside the engine: its prompt still to prefill, its KV cache, its sampler and its channel back
+//! to the HTTP layer.
+
+use std::time::Instant;
+
+use gpt_oss_model::{Cache, Sampler};
+use tokio::sync::mpsc;
+
+use super::{FinishReason, GenerateRequest, GeneratedToken, TokenEvent, Usage};
+use crate::metrics::Metrics;
+
+pub struct Sequence {
+    request: GenerateRequest,
+    /// Prompt tokens already in the cache.
+    prefilled: usize,
+    generated: Vec<u32>,
+    /// The last sampled token, to feed at the next step.
+    next: Option<u32>,
+    pub cache: Cache,
+    sampler: Sampler,
+    tx: mpsc::UnboundedSender<TokenEvent>,
+    queued_at: Instant,
+    last_token_at: Option<Instant>,
+    finished: bool,
+}
+
+impl Sequence {
+    pub fn new(
+        request: GenerateRequest,
+        cache: Cache,
+        tx: mpsc::UnboundedSender<TokenEvent>,
+        queued_at: Instant,
+    ) -> Self {
+        let sampler = Sampler::new(request.sampling.clone());
+        Sequence {
+            request,
+            prefilled: 0,
+            generated: Vec::new(),
+            next: None,
+            cache,
+            sampler,
+            tx,
+            queued_at,
+            last_token_at: None,
+            finished: false,
+        }
+    }
+
+    /// The client dropped its receiver: stop working for it.
+    pub fn is_cancelled(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Whether the prompt is in the cache and the sequence generates one token per step.
+    pub fn is_decoding(&self) -> bool {
+        self.next.is_some()
+    }
+
+    /// The tokens to feed this step: the last sampled token, or the next prompt chunk of at most `budget`.
+    pub fn next_input(&self, budget: usize) -> Vec<u32> {
+        match self.next {
+            Some(token) => vec![token],
+            None => {
+                let end = (self.prefilled + budget).min(self.request.prompt.len());
+                self.request.prompt[self.prefilled..end].to_vec()
+            }
+        }
+    }
+
+    /// Takes the logits of the step that fed `fed` tokens. Once the prompt is complete, samples a token and
+    /// reports it; finishes at a stop token or at `max_tokens`.
+    pub fn advance(&mut self, fed: usize, mut logits: Vec<f32>, metrics: &Metrics) {
+        if self.next.take().is_none() {
+            self.prefilled += fed;
+            if self.prefilled < self.request.prompt.len() {
+                return;
+            }
+            metrics.prompt_tokens.inc_by(self.request.prompt.len() as u64);
+        }
+        for &(id, bias) in &self.request.logit_bias {
+            if let Some(logit) = logits.get_mut(id as usize) {
+                *logit += bias;
+            }
+        }
+        let sampled = self.sampler.sample(&mut logits, &self.generated);
+        let now = Instant::now();
+        match self.last_token_at {
+            None => metrics.time_to_first_token.observe(now.duration_since(self.queued_at).as_secs_f64()),
+            Some(last) => metrics.inter_token_latency.observe(now.duration_since(last).as_secs_f64()),
+        }
+        self.last_token_at = Some(now);
+        metrics.generated_tokens.inc();
+        self.generated.push(sampled.token);
+        let token = GeneratedToken { id: sampled.token, logprob: sampled.logprob, top_logprobs: sampled.top_logprobs };
+        let _ = self.tx.send(TokenEvent::Token(token));
+        if self.request.stop_tokens.contains(&sampled.token) {
+            self.finish(FinishReason::StopToken(sampled.token));
+        } else if self.generated.len() >= self.request.max_tokens {
+            self.finish(FinishReason::Length);
+        } else {
+            self.next = Some(sampled.token);
+        }
+    }
+
+    /// Reports the end. A closed receiver needs no report.
+    pub fn finish(&mut self, reason: FinishReason) {
+        let usage = Usage {
+            prompt_tokens: self.request.prompt.len(),
+            completion_tokens: self.generated.len(),
+            cached_tokens: 0,
+        };
+        let _ = self.tx.send(TokenEvent::Finished { reason, usage });
+        self.finished = true;
+    }
+}
