@@ -37,6 +37,10 @@ die() {
     exit 1
 }
 
+note() {
+    echo "harmony-goldens: $*" >&2
+}
+
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || die "cannot find the repository root"
 cd "$repo"
 
@@ -50,64 +54,11 @@ cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/gpt-oss"
 venv="${GPT_OSS_HARMONY_VENV:-$cache_root/harmony-venv}"
 tiktoken_cache="${GPT_OSS_HARMONY_CACHE:-$cache_root/harmony}"
 
-sha256_of() {
-    if command -v sha256sum >/dev/null 2>&1; then
-        sha256sum "$1" | cut -d' ' -f1
-    elif command -v shasum >/dev/null 2>&1; then
-        shasum -a 256 "$1" | cut -d' ' -f1
-    else
-        die "neither sha256sum nor shasum is installed"
-    fi
-}
-
-supported_python() {
-    # The pinned pydantic-core wheels exist for CPython 3.10-3.13.
-    "$1" -c 'import sys; sys.exit(0 if sys.implementation.name == "cpython" and (3, 10) <= sys.version_info[:2] <= (3, 13) else 1)' \
-        >/dev/null 2>&1
-}
-
-find_python() {
-    if [[ -n "${PYTHON:-}" ]]; then
-        command -v "$PYTHON" >/dev/null 2>&1 || die "PYTHON=$PYTHON is not an executable"
-        supported_python "$PYTHON" || die "PYTHON=$PYTHON is not CPython 3.10-3.13 (the pinned wheels need one)"
-        echo "$PYTHON"
-        return
-    fi
-    local candidate
-    for candidate in python3.11 python3.12 python3.13 python3.10 python3; do
-        if command -v "$candidate" >/dev/null 2>&1 && supported_python "$candidate"; then
-            echo "$candidate"
-            return
-        fi
-    done
-    die "no CPython 3.10-3.13 found (tried python3.11 python3.12 python3.13 python3.10 python3); set PYTHON"
-}
+# shellcheck source=SCRIPTDIR/lib/python-venv.sh
+source "$repo/scripts/lib/python-venv.sh"
 
 # 1. The virtualenv. A stamp holding the requirements' hash makes reruns skip pip (and work offline).
-stamp="$venv/.harmony-goldens-requirements.sha256"
-want_stamp="$(sha256_of "$REQUIREMENTS")"
-if [[ -x "$venv/bin/python" ]] && supported_python "$venv/bin/python"; then
-    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]; then
-        need_install=0
-    else
-        need_install=1
-    fi
-else
-    python="$(find_python)"
-    echo "harmony-goldens: creating the virtualenv $venv with $python" >&2
-    rm -rf "$venv"
-    mkdir -p "$(dirname "$venv")" || die "cannot create $(dirname "$venv")"
-    "$python" -m venv "$venv" || die "'$python -m venv $venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
-    need_install=1
-fi
-if [[ "$need_install" == 1 ]]; then
-    echo "harmony-goldens: installing $REQUIREMENTS into $venv" >&2
-    rm -f "$stamp"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-        --require-hashes --only-binary=:all: -r "$REQUIREMENTS" \
-        || die "pip install --require-hashes -r $REQUIREMENTS failed (needs PyPI; see the messages above)"
-    echo "$want_stamp" >"$stamp"
-fi
+ensure_venv "$venv" "$REQUIREMENTS" .harmony-goldens-requirements.sha256
 
 # 2. The tokenizer (from which harmony's o200k_base.tiktoken is rebuilt).
 tokenizer="$(bash scripts/fetch-tokenizer.sh)" || die "scripts/fetch-tokenizer.sh failed"

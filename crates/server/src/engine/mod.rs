@@ -41,6 +41,24 @@ pub struct GenerateRequest {
     pub logit_bias: Vec<(u32, f32)>,
 }
 
+impl GenerateRequest {
+    /// The checks every backend makes before accepting a request: a prompt, ids inside the model's vocabulary,
+    /// and room in the context for the prompt and `max_tokens`.
+    pub fn check(&self, info: &ModelInfo, vocab_size: usize) -> Result<(), SubmitError> {
+        if self.prompt.is_empty() {
+            return Err(SubmitError::EmptyPrompt);
+        }
+        if let Some(&id) = self.prompt.iter().find(|&&id| id as usize >= vocab_size) {
+            return Err(SubmitError::BadToken { id, vocab_size });
+        }
+        let needed = self.prompt.len() + self.max_tokens;
+        if needed > info.context_length {
+            return Err(SubmitError::TooLong { needed, context_length: info.context_length });
+        }
+        Ok(())
+    }
+}
+
 /// A generated token.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeneratedToken {

@@ -144,16 +144,7 @@ impl Backend for Engine {
     }
 
     fn submit(&self, request: GenerateRequest) -> Result<Generation, SubmitError> {
-        if request.prompt.is_empty() {
-            return Err(SubmitError::EmptyPrompt);
-        }
-        if let Some(&id) = request.prompt.iter().find(|&&id| id as usize >= self.vocab_size) {
-            return Err(SubmitError::BadToken { id, vocab_size: self.vocab_size });
-        }
-        let needed = request.prompt.len() + request.max_tokens;
-        if needed > self.info.context_length {
-            return Err(SubmitError::TooLong { needed, context_length: self.info.context_length });
-        }
+        request.check(&self.info, self.vocab_size)?;
         let (tx, events) = mpsc::unbounded_channel();
         let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         let jobs = jobs.as_ref().ok_or(SubmitError::ShuttingDown)?;

@@ -57,13 +57,7 @@ impl Backend for ScriptedBackend {
     }
 
     fn submit(&self, request: GenerateRequest) -> Result<Generation, SubmitError> {
-        if request.prompt.is_empty() {
-            return Err(SubmitError::EmptyPrompt);
-        }
-        let needed = request.prompt.len() + request.max_tokens;
-        if needed > self.info.context_length {
-            return Err(SubmitError::TooLong { needed, context_length: self.info.context_length });
-        }
+        request.check(&self.info, self.tokenizer.vocab_size())?;
         let (tx, events) = mpsc::unbounded_channel();
         let script = self.next_script();
         let mut reason = FinishReason::Length;
