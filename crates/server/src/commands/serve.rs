@@ -1,6 +1,5 @@
 //! `gpt-oss serve`: the OpenAI-compatible HTTP server.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +24,7 @@ pub struct Args {
     /// the network (then set an API key).
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    /// Port to listen on.
     #[arg(long, default_value_t = 8000)]
     port: u16,
     /// Require `Authorization: Bearer <key>` on every endpoint but /health.
@@ -60,9 +60,6 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("{flag} must be at least 1").into());
         }
     }
-    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
-        .parse()
-        .map_err(|e| format!("--host {} --port {}: not an address to listen on ({e})", args.host, args.port))?;
     let mut options = HubOptions::from_env();
     options.offline |= args.offline;
     let resolved = hub::resolve(&ModelSource::parse(&args.model)?, &options)?;
@@ -81,8 +78,10 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::new(engine.clone(), metrics, args.api_key);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+            .await
+            .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+        let addr = listener.local_addr()?;
         let info = engine.info();
         tracing::info!("serving {} (context {} tokens) on http://{addr}/v1", info.id, info.context_length);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
