@@ -147,9 +147,10 @@ async fn drive(
     if !first.is_empty() && !on_step(&first, None, None) {
         return Ok(choice);
     }
-    while let Some(event) = generation.events.recv().await {
-        match event {
-            TokenEvent::Token(token) => {
+    // The engine's reason, or `None` when a stop string ended the answer (dropping the generation cancels it).
+    let reason = loop {
+        match generation.events.recv().await {
+            Some(TokenEvent::Token(token)) => {
                 choice.usage.completion_tokens += 1;
                 let (pieces, logprob) = output.push(&token);
                 pieces.iter().for_each(|p| choice.add(p));
@@ -160,30 +161,25 @@ async fn drive(
                     return Ok(choice);
                 }
                 if output.stopped() {
-                    // A stop string ended the answer: dropping the generation cancels it.
-                    let (pieces, finish) = output.finish(&crate::engine::FinishReason::Length);
-                    pieces.iter().for_each(|p| choice.add(p));
-                    choice.finish = Some(finish);
-                    choice.reasoning_tokens = output.reasoning_tokens;
-                    on_step(&pieces, None, Some(finish));
-                    return Ok(choice);
+                    break None;
                 }
             }
-            TokenEvent::Finished { reason, usage } => {
+            Some(TokenEvent::Finished { reason, usage }) => {
                 if let crate::engine::FinishReason::Error(message) = &reason {
                     return Err(ApiError::internal(format!("generation failed: {message}")));
                 }
-                let (pieces, finish) = output.finish(&reason);
-                pieces.iter().for_each(|p| choice.add(p));
                 choice.usage = usage;
-                choice.finish = Some(finish);
-                choice.reasoning_tokens = output.reasoning_tokens;
-                on_step(&pieces, None, Some(finish));
-                return Ok(choice);
+                break Some(reason);
             }
+            None => return Err(ApiError::internal("the engine stopped before finishing the generation")),
         }
-    }
-    Err(ApiError::internal("the engine stopped before finishing the generation"))
+    };
+    let (pieces, finish) = output.finish(reason.as_ref());
+    pieces.iter().for_each(|p| choice.add(p));
+    choice.finish = Some(finish);
+    choice.reasoning_tokens = output.reasoning_tokens;
+    on_step(&pieces, None, Some(finish));
+    Ok(choice)
 }
 
 fn api_logprob(logprob: &TokenLogprob) -> ApiLogprob {

@@ -111,8 +111,9 @@ impl Output {
         (pieces, is_text.then(|| self.logprob(token)))
     }
 
-    /// Ends the output: the pieces left, and the finish reason.
-    pub fn finish(&mut self, reason: &FinishReason) -> (Vec<Piece>, Finish) {
+    /// Ends the output: the pieces left, and the finish reason. `reason` is the engine's, `None` when the
+    /// output ended at a stop string.
+    pub fn finish(&mut self, reason: Option<&FinishReason>) -> (Vec<Piece>, Finish) {
         if !self.stopped() {
             self.parser.finish(&mut self.events);
         }
@@ -122,12 +123,13 @@ impl Output {
             pieces.push(Piece::Text(tail));
         }
         let finish = match reason {
-            _ if self.stopped() => Finish::Stop,
+            None => Finish::Stop,
+            Some(_) if self.stopped() => Finish::Stop,
             // A call the model ended with `<|return|>` (or `<|end|>`, then answered) is still a call the client
             // must run: clients look for `tool_calls` to do so.
-            FinishReason::StopToken(_) if self.has_tool_calls() => Finish::ToolCalls,
-            FinishReason::StopToken(_) | FinishReason::Error(_) => Finish::Stop,
-            FinishReason::Length => Finish::Length,
+            Some(FinishReason::StopToken(_)) if self.has_tool_calls() => Finish::ToolCalls,
+            Some(FinishReason::StopToken(_) | FinishReason::Error(_)) => Finish::Stop,
+            Some(FinishReason::Length) => Finish::Length,
         };
         (pieces, finish)
     }

@@ -214,8 +214,9 @@ impl Scheduler<'_> {
 
     fn admit(&self, job: Job, running: &mut Vec<Sequence>) {
         self.shared.waiting.fetch_sub(1, Ordering::SeqCst);
+        let no_tokens = job.request.max_tokens == 0;
         let mut sequence = Sequence::new(job.request, self.model.new_cache(), job.tx, job.queued_at);
-        if sequence.next_input(1).is_empty() {
+        if no_tokens {
             sequence.finish(FinishReason::Length);
         }
         running.push(sequence);

@@ -172,16 +172,7 @@ pub(crate) fn validate_stop(stop: Option<&Stop>, limits: &Limits) -> Result<Vec<
         Some(Stop::Many(stops)) => stops,
     };
     if stops.len() > limits.max_stop_sequences {
-        return Err(ApiError::invalid_request(
-            format!(
-                "Invalid 'stop': array too long. Expected an array with maximum length {}, but got an array with \
-                 length {} instead.",
-                limits.max_stop_sequences,
-                stops.len()
-            ),
-            Some("stop"),
-        )
-        .with_code("array_above_max_length"));
+        return Err(array_too_long("stop", limits.max_stop_sequences, stops.len()));
     }
     if let Some(i) = stops.iter().position(|s| s.is_empty()) {
         let param = format!("stop[{i}]");
@@ -521,3 +512,15 @@ object_marker!(
     /// `"list"`.
     ListObject::List = "list"
 );
+
+/// 400 for an array parameter over its maximum length, in OpenAI's words.
+pub(crate) fn array_too_long(param: &str, max: usize, len: usize) -> ApiError {
+    ApiError::invalid_request(
+        format!(
+            "Invalid '{param}': array too long. Expected an array with maximum length {max}, but got an array with \
+             length {len} instead."
+        ),
+        Some(param),
+    )
+    .with_code("array_above_max_length")
+}

@@ -11,8 +11,8 @@ use super::request::{
 };
 use super::valid::{FunctionTool, OutputFormat, ToolUse, ValidChat, ValidMessage, ValidToolCall};
 use crate::api::types::common::{
-    Known, Limits, ReasoningOptions, SamplingFields, check_n, check_token_limit, parse_effort, reject_unknown,
-    reject_unknown_with, validate_logit_bias, validate_stop, validate_stream_options,
+    Known, Limits, ReasoningOptions, SamplingFields, array_too_long, check_n, check_token_limit, parse_effort,
+    reject_unknown, reject_unknown_with, validate_logit_bias, validate_stop, validate_stream_options,
 };
 use crate::error::ApiError;
 
@@ -323,16 +323,7 @@ pub(crate) fn check_function_name(name: &str, param: &str) -> Result<(), ApiErro
 pub(crate) fn validate_tools(tools: Option<&[Tool]>, limits: &Limits) -> Result<Vec<FunctionTool>, ApiError> {
     let tools = tools.unwrap_or_default();
     if tools.len() > limits.max_tools {
-        return Err(ApiError::invalid_request(
-            format!(
-                "Invalid 'tools': array too long. Expected an array with maximum length {}, but got an array with \
-                 length {} instead.",
-                limits.max_tools,
-                tools.len()
-            ),
-            Some("tools"),
-        )
-        .with_code("array_above_max_length"));
+        return Err(array_too_long("tools", limits.max_tools, tools.len()));
     }
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(tools.len());
