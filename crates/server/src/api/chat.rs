@@ -12,19 +12,20 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::response::{IntoResponse, Response};
-use gpt_oss_model::harmony::{RenderOptions, Role, STOP_TOKENS};
+use gpt_oss_model::harmony::STOP_TOKENS;
 
+use super::generate::{Driven, Prompt, drive, render_prompt};
 use super::output::{Finish, Output, Piece, TokenLogprob};
 use super::prompt;
 use super::sse;
-use super::state::{AppState, blocking, new_id, submit_error, unix_now};
+use super::state::{AppState, new_id, submit_error, unix_now};
 use super::types::chat::{
     AssistantMessage, ChatChoice, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChoiceLogprobs,
     ChunkChoice, Delta, ToolCall, ToolCallDelta, ToolUse, ValidChat,
 };
 use super::types::chat::{TokenLogprob as ApiLogprob, TopLogprob};
 use super::types::common::{FinishReason, Usage};
-use crate::engine::{GenerateRequest, Generation, TokenEvent};
+use crate::engine::{GenerateRequest, Generation};
 use crate::error::{ApiError, from_json_rejection};
 
 /// Chat completions, streaming (SSE) or not.
@@ -37,7 +38,7 @@ pub async fn chat_completions(
     let Json(request) = body.map_err(from_json_rejection)?;
     let chat = request.validate(&state.limits)?;
     state.check_model(&chat.model)?;
-    let (prompt, prefill) = render(&state, &chat).await?;
+    let Prompt { ids: prompt, prefill } = render_prompt(&state, messages(&chat), &chat.tool_choice, "messages").await?;
     let max_tokens = state.max_tokens(prompt.len(), chat.max_tokens, "messages")?;
     let prompt_tokens = prompt.len();
     let mut generations = Vec::new();
@@ -72,28 +73,13 @@ pub async fn chat_completions(
     }
 }
 
-/// The prompt's token ids, and the part of the model's turn the server writes for it (a forced tool call).
-async fn render(state: &AppState, chat: &ValidChat) -> Result<(Vec<u32>, Vec<u32>), ApiError> {
+/// The harmony conversation of a chat; no tools are offered for `tool_choice: none`.
+fn messages(chat: &ValidChat) -> Vec<gpt_oss_model::harmony::Message> {
     let tools = match chat.tool_choice {
         ToolUse::None => Vec::new(),
         _ => chat.tools.iter().map(|tool| tool.to_harmony()).collect(),
     };
-    let messages = prompt::chat(chat.effort, &chat.messages, tools, prompt::response_format(&chat.response_format));
-    let forced = match &chat.tool_choice {
-        ToolUse::Required => Some("<|channel|>commentary to=functions.".to_string()),
-        ToolUse::Named(name) => Some(format!("<|channel|>commentary to=functions.{name} <|constrain|>json<|message|>")),
-        ToolUse::None | ToolUse::Auto => None,
-    };
-    let renderer = state.renderer.clone();
-    blocking(move || {
-        let mut ids = renderer
-            .render_for_completion(&messages, Role::Assistant, RenderOptions::default())
-            .map_err(|e| ApiError::invalid_request(e.to_string(), Some("messages")))?;
-        let prefill = forced.map(|header| renderer.tokenizer().encode(&header, true)).unwrap_or_default();
-        ids.extend_from_slice(&prefill);
-        Ok((ids, prefill))
-    })
-    .await?
+    prompt::chat(chat.effort, &chat.messages, tools, prompt::response_format(&chat.response_format))
 }
 
 /// The fields every chunk and body repeats.
@@ -111,14 +97,13 @@ struct Choice {
     content: String,
     tool_calls: Vec<ToolCall>,
     logprobs: Vec<ApiLogprob>,
-    usage: crate::engine::Usage,
-    reasoning_tokens: usize,
-    finish: Option<Finish>,
+    driven: Driven,
 }
 
 impl Choice {
     fn add(&mut self, piece: &Piece) {
         match piece {
+            Piece::Begin(_) => {}
             Piece::Reasoning(text) => self.reasoning.push_str(text),
             Piece::Text(text) => self.content.push_str(text),
             Piece::ToolCall { id, name, .. } => self.tool_calls.push(ToolCall::function(id, name, "")),
@@ -129,57 +114,6 @@ impl Choice {
             }
         }
     }
-}
-
-/// Follows a generation to its end, reporting each step's pieces to `on_step`. Returns `Err` only for an
-/// engine fault. `prompt_tokens` is the usage's prompt count until the engine reports its own (a generation
-/// cut by a stop string is dropped before it does).
-async fn drive(
-    mut generation: Generation,
-    mut output: Output,
-    first: Vec<Piece>,
-    prompt_tokens: usize,
-    mut on_step: impl FnMut(&[Piece], Option<&TokenLogprob>, Option<Finish>) -> bool,
-) -> Result<Choice, ApiError> {
-    let mut choice = Choice::default();
-    choice.usage.prompt_tokens = prompt_tokens;
-    first.iter().for_each(|p| choice.add(p));
-    if !first.is_empty() && !on_step(&first, None, None) {
-        return Ok(choice);
-    }
-    // The engine's reason, or `None` when a stop string ended the answer (dropping the generation cancels it).
-    let reason = loop {
-        match generation.events.recv().await {
-            Some(TokenEvent::Token(token)) => {
-                choice.usage.completion_tokens += 1;
-                let (pieces, logprob) = output.push(&token);
-                pieces.iter().for_each(|p| choice.add(p));
-                if let Some(logprob) = &logprob {
-                    choice.logprobs.push(api_logprob(logprob));
-                }
-                if !on_step(&pieces, logprob.as_ref(), None) {
-                    return Ok(choice);
-                }
-                if output.stopped() {
-                    break None;
-                }
-            }
-            Some(TokenEvent::Finished { reason, usage }) => {
-                if let crate::engine::FinishReason::Error(message) = &reason {
-                    return Err(ApiError::internal(format!("generation failed: {message}")));
-                }
-                choice.usage = usage;
-                break Some(reason);
-            }
-            None => return Err(ApiError::internal("the engine stopped before finishing the generation")),
-        }
-    };
-    let (pieces, finish) = output.finish(reason.as_ref());
-    pieces.iter().for_each(|p| choice.add(p));
-    choice.finish = Some(finish);
-    choice.reasoning_tokens = output.reasoning_tokens;
-    on_step(&pieces, None, Some(finish));
-    Ok(choice)
 }
 
 fn api_logprob(logprob: &TokenLogprob) -> ApiLogprob {
@@ -207,7 +141,7 @@ fn finish_reason(finish: Finish) -> FinishReason {
     }
 }
 
-fn usage(choices: &[Choice]) -> Usage {
+fn usage(choices: &[Driven]) -> Usage {
     let prompt = choices.first().map_or(0, |c| c.usage.prompt_tokens);
     let cached = choices.first().map_or(0, |c| c.usage.cached_tokens);
     let completion = choices.iter().map(|c| c.usage.completion_tokens).sum();
@@ -224,15 +158,22 @@ async fn whole(
 ) -> Result<ChatCompletion, ApiError> {
     let mut choices = Vec::new();
     for (generation, (output, first)) in generations.into_iter().zip(outputs) {
-        choices.push(drive(generation, output, first, prompt_tokens, |_, _, _| true).await?);
+        let mut choice = Choice::default();
+        choice.driven = drive(generation, output, first, prompt_tokens, |pieces, logprob, _| {
+            pieces.iter().for_each(|p| choice.add(p));
+            choice.logprobs.extend(logprob.map(api_logprob));
+            true
+        })
+        .await?;
+        choices.push(choice);
     }
-    let usage = usage(&choices);
+    let usage = usage(&choices.iter().map(|c| c.driven).collect::<Vec<_>>());
     let choices = choices
         .into_iter()
         .enumerate()
         .map(|(index, choice)| ChatChoice {
             index: index as u32,
-            finish_reason: finish_reason(choice.finish.unwrap_or(Finish::Stop)),
+            finish_reason: finish_reason(choice.driven.finish.unwrap_or(Finish::Stop)),
             logprobs: logprobs.then_some(ChoiceLogprobs { content: Some(choice.logprobs), refusal: None }),
             message: AssistantMessage::new(
                 (!choice.content.is_empty() || choice.tool_calls.is_empty()).then_some(choice.content),
@@ -317,14 +258,15 @@ fn chunks(
 ) -> Vec<ChunkChoice> {
     let mut out: Vec<ChunkChoice> = pieces
         .iter()
-        .map(|piece| {
+        .filter_map(|piece| {
             let delta = match piece {
+                Piece::Begin(_) => return None,
                 Piece::Reasoning(text) => Delta::reasoning(text),
                 Piece::Text(text) => Delta::content(text),
                 Piece::ToolCall { index, id, name } => Delta::tool_call(ToolCallDelta::start(*index as u32, id, name)),
                 Piece::Arguments { index, delta } => Delta::tool_call(ToolCallDelta::arguments(*index as u32, delta)),
             };
-            ChunkChoice { index, delta, ..ChunkChoice::default() }
+            Some(ChunkChoice { index, delta, ..ChunkChoice::default() })
         })
         .collect();
     if logprobs && let Some(logprob) = logprob {

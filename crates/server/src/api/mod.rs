@@ -2,9 +2,11 @@
 
 pub mod chat;
 pub mod completions;
+pub mod generate;
 pub mod info;
 pub mod output;
 pub mod prompt;
+pub mod responses;
 pub mod routes;
 pub mod sse;
 pub mod state;

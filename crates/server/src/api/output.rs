@@ -6,11 +6,14 @@ use gpt_oss_model::Tokenizer;
 use gpt_oss_model::harmony::{Event, MessageKind, Parser};
 
 use super::stop::StopStrings;
-use crate::engine::{FinishReason, GeneratedToken, Usage};
+use crate::engine::{FinishReason, GeneratedToken};
 
 /// A part of the output, in the order the model wrote it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Piece {
+    /// A message of the model begins (a tool call begins with [`Piece::ToolCall`] instead). Chat completions
+    /// join the messages of a turn; the Responses API makes each one an output item.
+    Begin(Segment),
     Reasoning(String),
     /// Answer text (the final channel, and preambles on the commentary channel).
     Text(String),
@@ -24,6 +27,17 @@ pub enum Piece {
         index: usize,
         delta: String,
     },
+}
+
+/// What kind of message a [`Piece::Begin`] starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Chain of thought (the `analysis` channel).
+    Reasoning,
+    /// Text to the user before tool calls (the `commentary` channel).
+    Preamble,
+    /// The answer (the `final` channel).
+    Answer,
 }
 
 /// How an output ended, as OpenAI names it.
@@ -149,7 +163,10 @@ impl Output {
                     self.tool_calls += 1;
                     pieces.push(Piece::ToolCall { index, id: format!("{}_{index}", self.call_prefix), name });
                 }
-                Event::MessageStarted(_) | Event::MessageFinished(_) => {}
+                Event::MessageStarted(MessageKind::Reasoning) => pieces.push(Piece::Begin(Segment::Reasoning)),
+                Event::MessageStarted(MessageKind::Preamble) => pieces.push(Piece::Begin(Segment::Preamble)),
+                Event::MessageStarted(MessageKind::Answer) => pieces.push(Piece::Begin(Segment::Answer)),
+                Event::MessageFinished(_) => {}
                 Event::ReasoningDelta(text) => pieces.push(Piece::Reasoning(text)),
                 Event::TextDelta(text) => {
                     let released = self.stops.push(&text);
@@ -184,11 +201,4 @@ impl Output {
             .collect();
         TokenLogprob { token: text, bytes, logprob: token.logprob, top }
     }
-}
-
-/// Usage with the reasoning tokens, for the response bodies.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OutputUsage {
-    pub usage: Usage,
-    pub reasoning_tokens: usize,
 }

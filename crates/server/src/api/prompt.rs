@@ -8,8 +8,8 @@
 //!   as `to=functions.NAME` on `commentary` with `<|constrain|>json`;
 //! - a tool result is a message from `functions.NAME` to the assistant on `commentary`.
 //!
-//! Which earlier reasoning is kept is harmony's rule (see `RenderOptions::auto_drop_analysis`): reasoning
-//! before a pending tool call stays, reasoning of answered turns goes.
+//! Which earlier reasoning is kept: reasoning before a pending tool call stays, reasoning of answered turns
+//! goes (see [`drop_answered_reasoning`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -39,7 +39,24 @@ pub fn chat(
 ) -> Vec<Message> {
     let mut out = preamble(PromptParts { effort, instructions: instructions(messages), tools, format });
     out.extend(conversation(messages));
+    drop_answered_reasoning(&mut out);
     out
+}
+
+/// Drops the chain of thought of turns that ended in an answer: the analysis messages before the assistant's
+/// last `final` message. The reasoning after it (before a pending tool call) stays, so that the model knows
+/// why it called the tool. This is what harmony's documentation asks and what OpenAI's reference Responses
+/// server sends; harmony's renderer alone keeps every analysis message while a tool call is pending.
+pub fn drop_answered_reasoning(messages: &mut Vec<Message>) {
+    let last_answer =
+        messages.iter().rposition(|m| m.author.role == Role::Assistant && m.channel.as_deref() == Some("final"));
+    if let Some(last_answer) = last_answer {
+        let mut index = 0;
+        messages.retain(|m| {
+            index += 1;
+            index > last_answer || !(m.author.role == Role::Assistant && m.channel.as_deref() == Some("analysis"))
+        });
+    }
 }
 
 /// The harmony system and developer messages.
@@ -95,32 +112,39 @@ pub fn conversation(messages: &[ValidMessage]) -> Vec<Message> {
             ValidMessage::System { .. } | ValidMessage::Developer { .. } => {}
             ValidMessage::User { content, .. } => out.push(Message::text(Role::User, content.clone())),
             ValidMessage::Assistant { content, reasoning, tool_calls, refusal, .. } => {
-                if let Some(reasoning) = reasoning {
-                    out.push(Message::text(Role::Assistant, reasoning.clone()).with_channel("analysis"));
-                }
-                let text = content.as_ref().or(refusal.as_ref());
-                if let Some(text) = text {
-                    let channel = if tool_calls.is_empty() { "final" } else { "commentary" };
-                    out.push(Message::text(Role::Assistant, text.clone()).with_channel(channel));
-                }
-                for call in tool_calls {
-                    out.push(
-                        Message::text(Role::Assistant, call.arguments.clone())
-                            .with_channel("commentary")
-                            .with_recipient(format!("functions.{}", call.name))
-                            .with_content_type("<|constrain|>json"),
-                    );
-                }
+                out.extend(reasoning.as_ref().map(|text| self::reasoning(text)));
+                out.extend(content.as_ref().or(refusal.as_ref()).map(|text| answer(text, !tool_calls.is_empty())));
+                out.extend(tool_calls.iter().map(|call| tool_call(&call.name, &call.arguments)));
             }
-            ValidMessage::Tool { name, content, .. } => {
-                let mut result =
-                    Message::text(Role::Tool, content.clone()).with_channel("commentary").with_recipient("assistant");
-                result.author.name = Some(format!("functions.{name}"));
-                out.push(result);
-            }
+            ValidMessage::Tool { name, content, .. } => out.push(tool_result(name, content)),
         }
     }
     out
+}
+
+/// The assistant's chain of thought, on `analysis`.
+pub fn reasoning(text: &str) -> Message {
+    Message::text(Role::Assistant, text).with_channel("analysis")
+}
+
+/// Assistant text: the answer on `final`, or a preamble to tool calls on `commentary`.
+pub fn answer(text: &str, preamble: bool) -> Message {
+    Message::text(Role::Assistant, text).with_channel(if preamble { "commentary" } else { "final" })
+}
+
+/// A call of the function `name`, as gpt-oss writes one.
+pub fn tool_call(name: &str, arguments: &str) -> Message {
+    Message::text(Role::Assistant, arguments)
+        .with_channel("commentary")
+        .with_recipient(format!("functions.{name}"))
+        .with_content_type("<|constrain|>json")
+}
+
+/// The result of a call of the function `name`: a message from the tool to the assistant.
+pub fn tool_result(name: &str, content: &str) -> Message {
+    let mut result = Message::text(Role::Tool, content).with_channel("commentary").with_recipient("assistant");
+    result.author.name = Some(format!("functions.{name}"));
+    result
 }
 
 /// Today's date in UTC, `YYYY-MM-DD`, for the system message's `Current date:`.
@@ -156,6 +180,29 @@ mod tests {
         assert_eq!(civil_from_days(20_415), (2025, 11, 23));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(today().len(), 10);
+    }
+
+    #[test]
+    fn only_the_reasoning_after_the_last_answer_stays() {
+        let texts = |messages: &[Message]| -> Vec<String> {
+            messages.iter().map(|m| format!("{:?}", m.content)).collect::<Vec<_>>()
+        };
+        let mut messages = vec![
+            Message::text(Role::User, "q1"),
+            reasoning("old"),
+            answer("a1", false),
+            Message::text(Role::User, "q2"),
+            reasoning("new"),
+            tool_call("f", "{}"),
+            tool_result("f", "1"),
+        ];
+        let expected = [&messages[..1], &messages[2..]].concat();
+        drop_answered_reasoning(&mut messages);
+        assert_eq!(texts(&messages), texts(&expected));
+        // Without an answer yet, all reasoning stays.
+        let mut first_turn = vec![Message::text(Role::User, "q"), reasoning("r"), tool_call("f", "{}")];
+        drop_answered_reasoning(&mut first_turn);
+        assert_eq!(first_turn.len(), 3);
     }
 
     #[test]

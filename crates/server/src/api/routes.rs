@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{chat, completions, info};
+use super::{chat, completions, info, responses};
 use crate::error::ApiError;
 
 /// Largest request body accepted (a long conversation with tools fits many times over).
@@ -22,6 +22,9 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
     paths(
         chat::chat_completions,
         completions::completions,
+        responses::create_response,
+        responses::get_response,
+        responses::delete_response,
         info::list_models,
         info::get_model,
         info::health,
@@ -41,6 +44,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat::chat_completions))
         .route("/v1/completions", post(completions::completions))
+        .route("/v1/responses", post(responses::create_response))
+        .route("/v1/responses/{response_id}", get(responses::get_response).delete(responses::delete_response))
         .route("/v1/models", get(info::list_models))
         // A wildcard: hub ids have a slash (`GET /v1/models/openai/gpt-oss-20b`).
         .route("/v1/models/{*model}", get(info::get_model))

@@ -22,7 +22,12 @@ pub fn send_json(tx: &Sender, value: &impl serde::Serialize) -> bool {
     tx.send(Ok(Event::default().data(serde_json::to_string(value).unwrap_or_default()))).is_ok()
 }
 
-/// Ends the stream as OpenAI does.
+/// Sends `value` as a JSON event named `name` (`event: name`), as the Responses API streams.
+pub fn send_named(tx: &Sender, name: &'static str, value: &impl serde::Serialize) -> bool {
+    tx.send(Ok(Event::default().event(name).data(serde_json::to_string(value).unwrap_or_default()))).is_ok()
+}
+
+/// Ends a chat or completions stream as OpenAI does.
 pub fn send_done(tx: &Sender) {
     let _ = tx.send(Ok(Event::default().data("[DONE]")));
 }

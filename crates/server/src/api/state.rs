@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use gpt_oss_model::harmony::Renderer;
 
+use super::responses::store::{ResponseStore, StoreLimits};
 use super::types::common::Limits;
 use crate::engine::{Backend, SubmitError};
 use crate::error::ApiError;
@@ -19,12 +20,27 @@ pub struct AppState {
     pub limits: Limits,
     /// `Authorization: Bearer` token every endpoint but `/health` requires, when set.
     pub api_key: Option<Arc<str>>,
+    /// Responses kept for `GET /v1/responses/{id}` and `previous_response_id`.
+    pub responses: Arc<ResponseStore>,
 }
 
 impl AppState {
     pub fn new(backend: Arc<dyn Backend>, metrics: Arc<Metrics>, api_key: Option<String>) -> AppState {
         let renderer = Renderer::new(backend.tokenizer().clone());
-        AppState { backend, renderer, metrics, limits: Limits::default(), api_key: api_key.map(Arc::from) }
+        AppState {
+            backend,
+            renderer,
+            metrics,
+            limits: Limits::default(),
+            api_key: api_key.map(Arc::from),
+            responses: Arc::new(ResponseStore::new(StoreLimits::default())),
+        }
+    }
+
+    /// The same state with a response store of other limits.
+    pub fn with_store(mut self, limits: StoreLimits) -> AppState {
+        self.responses = Arc::new(ResponseStore::new(limits));
+        self
     }
 
     /// Checks that `model` names the served model. Its id, or the last part of a hub id (`gpt-oss-20b` for

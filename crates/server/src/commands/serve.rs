@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gpt_oss_server::api::responses::store::StoreLimits;
 use gpt_oss_server::api::routes::router;
 use gpt_oss_server::api::state::AppState;
 use gpt_oss_server::engine::{Backend, Engine, EngineOptions};
@@ -48,6 +49,15 @@ pub struct Args {
     /// Start without reading every weight into memory first (the first requests are then slower).
     #[arg(long)]
     no_prefetch: bool,
+    /// Most responses kept for `GET /v1/responses/{id}` and `previous_response_id` (oldest dropped first).
+    #[arg(long, default_value_t = 1024)]
+    store_max_responses: usize,
+    /// Minutes a stored response is kept; `previous_response_id` of an older one is refused.
+    #[arg(long, default_value_t = 60)]
+    store_ttl_minutes: u64,
+    /// Most memory, in MiB, the stored responses and their conversations may take (estimated).
+    #[arg(long, default_value_t = 512)]
+    store_max_mib: usize,
     /// Seconds to let running requests finish after SIGTERM or Ctrl-C.
     #[arg(long, default_value_t = 30)]
     shutdown_timeout: u64,
@@ -75,7 +85,12 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         prefetch: !args.no_prefetch,
     };
     let engine = Arc::new(Engine::start(&resolved.dir, engine_options, metrics.clone())?);
-    let state = AppState::new(engine.clone(), metrics, args.api_key);
+    let store = StoreLimits {
+        max_responses: args.store_max_responses,
+        max_bytes: args.store_max_mib.saturating_mul(1024 * 1024),
+        max_age: Duration::from_secs(args.store_ttl_minutes.saturating_mul(60)),
+    };
+    let state = AppState::new(engine.clone(), metrics, args.api_key).with_store(store);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))

@@ -11,6 +11,7 @@ pub mod chat;
 pub mod common;
 pub mod completions;
 pub mod models;
+pub mod responses;
 pub mod tokenize;
 
 pub use chat::{

@@ -27,4 +27,6 @@ pub use response::{
     ToolCallDelta, TopLogprob,
 };
 pub use valid::{FunctionTool, OutputFormat, ToolUse, ValidChat, ValidMessage, ValidToolCall};
-pub(crate) use validate::{resolve_effort, validate_messages, validate_tools};
+pub(crate) use validate::{
+    FunctionSpec, json_schema_format, json_type, missing, resolve_effort, validate_messages, validate_tools,
+};

@@ -1,6 +1,6 @@
 //! Validation of a chat request into a [`ValidChat`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use gpt_oss_model::harmony::ReasoningEffort;
 use serde_json::{Map, Value};
@@ -125,7 +125,7 @@ pub(crate) fn json_type(value: &Value) -> &'static str {
     }
 }
 
-fn missing(param: &str) -> ApiError {
+pub(crate) fn missing(param: &str) -> ApiError {
     ApiError::invalid_request(format!("Missing required parameter: '{param}'."), Some(param))
         .with_code("missing_required_parameter")
 }
@@ -284,7 +284,7 @@ fn content_text(content: &MessageContent, path: &str, assistant: bool) -> Result
 }
 
 /// Whether `name` matches `^[a-zA-Z0-9_-]{1,64}$`; the error names `param`.
-pub(crate) fn check_function_name(name: &str, param: &str) -> Result<(), ApiError> {
+fn check_function_name(name: &str, param: &str) -> Result<(), ApiError> {
     if name.is_empty() {
         return Err(ApiError::invalid_request(
             format!(
@@ -325,7 +325,6 @@ pub(crate) fn validate_tools(tools: Option<&[Tool]>, limits: &Limits) -> Result<
     if tools.len() > limits.max_tools {
         return Err(array_too_long("tools", limits.max_tools, tools.len()));
     }
-    let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(tools.len());
     for (i, tool) in tools.iter().enumerate() {
         let path = format!("tools[{i}]");
@@ -333,20 +332,42 @@ pub(crate) fn validate_tools(tools: Option<&[Tool]>, limits: &Limits) -> Result<
         let function = &tool.function;
         let fpath = format!("{path}.function");
         reject_unknown(&function.extra, &fpath)?;
-        check_function_name(&function.name, &format!("{fpath}.name"))?;
-        if !seen.insert(function.name.as_str()) {
-            let param = format!("{fpath}.name");
+        let spec = FunctionSpec {
+            name: &function.name,
+            description: function.description.as_deref(),
+            parameters: function.parameters.as_ref(),
+            strict: function.strict,
+        };
+        out.push(spec.validate(&fpath, &out)?);
+    }
+    Ok(out)
+}
+
+/// A function tool's fields, whatever the API's shape around them.
+pub(crate) struct FunctionSpec<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub parameters: Option<&'a Value>,
+    pub strict: Option<bool>,
+}
+
+impl FunctionSpec<'_> {
+    /// A valid name not among `earlier`'s, `parameters` a JSON object; errors name fields under `path`.
+    pub(crate) fn validate(&self, path: &str, earlier: &[FunctionTool]) -> Result<FunctionTool, ApiError> {
+        check_function_name(self.name, &format!("{path}.name"))?;
+        if earlier.iter().any(|tool| tool.name == self.name) {
+            let param = format!("{path}.name");
             return Err(ApiError::invalid_request(
-                format!("Invalid 'tools': duplicate function name '{}'. Function names must be unique.", function.name),
+                format!("Invalid 'tools': duplicate function name '{}'. Function names must be unique.", self.name),
                 Some(&param),
             )
             .with_code("invalid_value"));
         }
-        let parameters = match &function.parameters {
+        let parameters = match self.parameters {
             None | Some(Value::Null) => None,
             Some(v @ Value::Object(_)) => Some(v.clone()),
             Some(other) => {
-                let param = format!("{fpath}.parameters");
+                let param = format!("{path}.parameters");
                 return Err(ApiError::invalid_request(
                     format!(
                         "Invalid type for '{param}': expected an object (a JSON Schema), but got {} instead.",
@@ -357,14 +378,13 @@ pub(crate) fn validate_tools(tools: Option<&[Tool]>, limits: &Limits) -> Result<
                 .with_code("invalid_type"));
             }
         };
-        out.push(FunctionTool {
-            name: function.name.clone(),
-            description: function.description.clone(),
+        Ok(FunctionTool {
+            name: self.name.to_string(),
+            description: self.description.map(str::to_string),
             parameters,
-            strict: function.strict.unwrap_or(false),
-        });
+            strict: self.strict.unwrap_or(false),
+        })
     }
-    Ok(out)
 }
 
 fn validate_tool_choice(choice: Option<&ToolChoice>, tools: &[FunctionTool]) -> Result<ToolUse, ApiError> {
@@ -413,28 +433,46 @@ fn validate_response_format(format: Option<&ResponseFormat>) -> Result<OutputFor
                 return Err(missing("response_format.json_schema"));
             };
             reject_unknown(&spec.extra, "response_format.json_schema")?;
-            check_function_name(&spec.name, "response_format.json_schema.name")?;
-            let schema = match &spec.schema {
-                None | Some(Value::Null) => None,
-                Some(v @ Value::Object(_)) => Some(v.clone()),
-                Some(other) => {
-                    return Err(ApiError::invalid_request(
-                        format!(
-                            "Invalid type for 'response_format.json_schema.schema': expected an object (a JSON \
-                             Schema), but got {} instead.",
-                            json_type(other)
-                        ),
-                        Some("response_format.json_schema.schema"),
-                    )
-                    .with_code("invalid_type"));
-                }
-            };
-            Ok(OutputFormat::JsonSchema {
-                name: spec.name.clone(),
-                description: spec.description.clone(),
-                schema,
-                strict: spec.strict.unwrap_or(false),
-            })
+            json_schema_format(
+                &spec.name,
+                spec.description.as_deref(),
+                spec.schema.as_ref(),
+                spec.strict,
+                "response_format.json_schema",
+            )
         }
     }
+}
+
+/// A `json_schema` output format: a valid name and, when given, a schema object; errors name fields under
+/// `path`.
+pub(crate) fn json_schema_format(
+    name: &str,
+    description: Option<&str>,
+    schema: Option<&Value>,
+    strict: Option<bool>,
+    path: &str,
+) -> Result<OutputFormat, ApiError> {
+    check_function_name(name, &format!("{path}.name"))?;
+    let schema = match schema {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v.clone()),
+        Some(other) => {
+            let param = format!("{path}.schema");
+            return Err(ApiError::invalid_request(
+                format!(
+                    "Invalid type for '{param}': expected an object (a JSON Schema), but got {} instead.",
+                    json_type(other)
+                ),
+                Some(&param),
+            )
+            .with_code("invalid_type"));
+        }
+    };
+    Ok(OutputFormat::JsonSchema {
+        name: name.to_string(),
+        description: description.map(str::to_string),
+        schema,
+        strict: strict.unwrap_or(false),
+    })
 }
