@@ -10,7 +10,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use axum::Json;
-use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection, PathRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -95,7 +95,7 @@ impl ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
             INVALID_REQUEST_ERROR,
-            format!("The model `{name}` does not exist or you do not have access to it."),
+            format!("The model `{}` does not exist or you do not have access to it.", clip(name)),
         )
         .with_param("model")
         .with_code("model_not_found")
@@ -228,6 +228,21 @@ fn mask_key(key: &str) -> String {
     let head: String = chars[..4].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+}
+
+/// `text` shortened to at most 200 characters for an error message (a 1 MB key is not echoed back whole).
+pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        None => text.into(),
+        Some((at, _)) => format!("{}... ({} bytes)", &text[..at], text.len()).into(),
+    }
+}
+
+/// A path parameter that could not be read (an id that is not UTF-8 once decoded): 400.
+pub fn from_path_rejection(rejection: PathRejection) -> ApiError {
+    ApiError::invalid_request(format!("Invalid URL: {}.", rejection.body_text().trim_end_matches('.')), None)
+        .with_code("invalid_url")
 }
 
 /// Turns a failed `axum::Json` extraction into a precise OpenAI-style error:

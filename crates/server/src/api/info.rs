@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -13,7 +14,7 @@ use super::prompt;
 use super::state::{AppState, blocking};
 use super::types::models::{Model, ModelList};
 use super::types::tokenize::{DetokenizeRequest, DetokenizeResponse, TokenizeRequest, TokenizeResponse, ValidTokenize};
-use crate::error::{ApiError, ErrorResponse, from_json_rejection};
+use crate::error::{ApiError, ErrorResponse, from_json_rejection, from_path_rejection};
 
 fn served_model(state: &AppState) -> Model {
     let info = state.backend.info();
@@ -31,7 +32,11 @@ pub async fn list_models(State(state): State<AppState>) -> Json<ModelList> {
 /// One model by id.
 #[utoipa::path(get, path = "/v1/models/{model}", params(("model" = String, Path)),
     responses((status = 200, body = Model), (status = 404, body = ErrorResponse)))]
-pub async fn get_model(State(state): State<AppState>, Path(model): Path<String>) -> Result<Json<Model>, ApiError> {
+pub async fn get_model(
+    State(state): State<AppState>,
+    model: Result<Path<String>, PathRejection>,
+) -> Result<Json<Model>, ApiError> {
+    let Path(model) = model.map_err(from_path_rejection)?;
     state.check_model(&model)?;
     Ok(Json(served_model(&state)))
 }

@@ -14,7 +14,7 @@ pub mod store;
 pub mod turn;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,7 +34,7 @@ use super::types::responses::{
     ResponsesRequest, Status, StreamEvent, TextEcho, ValidItem, ValidResponses,
 };
 use crate::engine::{GenerateRequest, Generation};
-use crate::error::{ApiError, INVALID_REQUEST_ERROR, from_json_rejection};
+use crate::error::{ApiError, INVALID_REQUEST_ERROR, clip, from_json_rejection, from_path_rejection};
 
 /// Creates a response, streaming (SSE) or not.
 #[utoipa::path(post, path = "/v1/responses", request_body = ResponsesRequest,
@@ -91,8 +91,9 @@ pub async fn create_response(
     responses((status = 200, body = ResponseObject), (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn get_response(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ResponseObject>, ApiError> {
+    let Path(id) = id.map_err(from_path_rejection)?;
     match state.responses.get(&id) {
         Ok(stored) => Ok(Json(stored.response.clone())),
         Err(missing) => Err(not_found(&state, &id, missing)),
@@ -104,8 +105,9 @@ pub async fn get_response(
     responses((status = 200, body = DeletedResponse), (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn delete_response(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<DeletedResponse>, ApiError> {
+    let Path(id) = id.map_err(from_path_rejection)?;
     if state.responses.remove(&id) {
         Ok(Json(DeletedResponse { id, object: "response", deleted: true }))
     } else {
@@ -129,7 +131,7 @@ fn not_found(state: &AppState, id: &str, missing: Missing) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         INVALID_REQUEST_ERROR,
-        format!("Response with id '{id}' {what}. {}.", retention(state)),
+        format!("Response with id '{}' {what}. {}.", clip(id), retention(state)),
     )
     .with_param("response_id")
     .with_code("not_found")
@@ -139,7 +141,8 @@ fn previous_missing(state: &AppState, id: &str, missing: Missing) -> ApiError {
     let what = if missing == Missing::Expired { "has expired" } else { "not found" };
     ApiError::invalid_request(
         format!(
-            "Previous response with id '{id}' {what}. {}. Send the whole conversation in 'input' instead.",
+            "Previous response with id '{}' {what}. {}. Send the whole conversation in 'input' instead.",
+            clip(id),
             retention(state)
         ),
         Some("previous_response_id"),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, join_or};
+use crate::error::{ApiError, clip, join_or};
 
 /// Server-side limits the validation enforces. The defaults follow OpenAI
 /// where OpenAI publishes a limit (4 stop sequences, 128 tools).
@@ -63,7 +63,7 @@ pub(crate) fn reject_unknown_with(
     known: &[(&str, Known)],
 ) -> Result<(), ApiError> {
     for (key, value) in extra {
-        let path = join_path(prefix, key);
+        let path = join_path(prefix, &clip(key));
         match known.iter().find(|(name, _)| name == key) {
             Some((_, Known::Ignored)) => {}
             Some((_, Known::Unsupported(_))) if value.is_null() => {}

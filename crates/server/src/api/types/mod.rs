@@ -12,6 +12,7 @@ pub mod common;
 pub mod completions;
 pub mod models;
 pub mod responses;
+pub mod schema;
 pub mod tokenize;
 
 pub use chat::{

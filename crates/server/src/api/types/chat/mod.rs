@@ -28,5 +28,6 @@ pub use response::{
 };
 pub use valid::{FunctionTool, OutputFormat, ToolUse, ValidChat, ValidMessage, ValidToolCall};
 pub(crate) use validate::{
-    FunctionSpec, json_schema_format, json_type, missing, resolve_effort, validate_messages, validate_tools,
+    FunctionSpec, empty_array, json_schema_format, json_type, missing, resolve_effort, validate_messages,
+    validate_tools,
 };

@@ -14,6 +14,7 @@ use crate::api::types::common::{
     Known, Limits, ReasoningOptions, SamplingFields, array_too_long, check_n, check_token_limit, parse_effort,
     reject_unknown, reject_unknown_with, validate_logit_bias, validate_stop, validate_stream_options,
 };
+use crate::api::types::schema::check_schema;
 use crate::error::ApiError;
 
 impl ChatCompletionRequest {
@@ -125,6 +126,17 @@ pub(crate) fn json_type(value: &Value) -> &'static str {
     }
 }
 
+/// OpenAI's error for an array that must not be empty.
+pub(crate) fn empty_array(param: &str) -> ApiError {
+    ApiError::invalid_request(
+        format!(
+            "Invalid '{param}': empty array. Expected an array with minimum length 1, but got an empty array instead."
+        ),
+        Some(param),
+    )
+    .with_code("empty_array")
+}
+
 pub(crate) fn missing(param: &str) -> ApiError {
     ApiError::invalid_request(format!("Missing required parameter: '{param}'."), Some(param))
         .with_code("missing_required_parameter")
@@ -134,11 +146,7 @@ pub(crate) fn missing(param: &str) -> ApiError {
 /// their function's name from the assistant tool call they answer.
 pub(crate) fn validate_messages(messages: &[ChatMessage]) -> Result<Vec<ValidMessage>, ApiError> {
     if messages.is_empty() {
-        return Err(ApiError::invalid_request(
-            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
-            Some("messages"),
-        )
-        .with_code("empty_array"));
+        return Err(empty_array("messages"));
     }
     let mut call_names: HashMap<String, String> = HashMap::new();
     let mut out = Vec::with_capacity(messages.len());
@@ -243,6 +251,7 @@ fn validate_message(
 fn content_text(content: &MessageContent, path: &str, assistant: bool) -> Result<String, ApiError> {
     let parts = match content {
         MessageContent::Text(text) => return Ok(text.clone()),
+        MessageContent::Parts(parts) if parts.is_empty() && !assistant => return Err(empty_array(path)),
         MessageContent::Parts(parts) => parts,
     };
     let mut texts = Vec::with_capacity(parts.len());
@@ -378,6 +387,16 @@ impl FunctionSpec<'_> {
                 .with_code("invalid_type"));
             }
         };
+        if let Some(schema) = &parameters
+            && let Err(problem) = check_schema(schema)
+        {
+            let param = format!("{path}.parameters");
+            return Err(ApiError::invalid_request(
+                format!("Invalid schema for function '{}': {problem}.", self.name),
+                Some(&param),
+            )
+            .with_code("invalid_function_parameters"));
+        }
         Ok(FunctionTool {
             name: self.name.to_string(),
             description: self.description.map(str::to_string),
@@ -469,6 +488,16 @@ pub(crate) fn json_schema_format(
             .with_code("invalid_type"));
         }
     };
+    if let Some(schema) = &schema
+        && let Err(problem) = check_schema(schema)
+    {
+        let param = format!("{path}.schema");
+        return Err(ApiError::invalid_request(
+            format!("Invalid schema for response format '{name}': {problem}."),
+            Some(&param),
+        )
+        .with_code("invalid_json_schema"));
+    }
     Ok(OutputFormat::JsonSchema {
         name: name.to_string(),
         description: description.map(str::to_string),

@@ -9,11 +9,12 @@ use super::request::{
 };
 use super::valid::{Phase, ValidItem, ValidResponses};
 use crate::api::types::chat::{
-    FunctionSpec, FunctionTool, OutputFormat, ToolChoiceMode, ToolUse, json_schema_format, json_type, missing,
-    resolve_effort,
+    FunctionSpec, FunctionTool, OutputFormat, ToolChoiceMode, ToolUse, empty_array, json_schema_format, json_type,
+    missing, resolve_effort,
 };
 use crate::api::types::common::{
-    Limits, SamplingFields, array_too_long, check_integer, check_token_limit, reject_unknown, reject_unknown_with,
+    Known, Limits, SamplingFields, array_too_long, check_integer, check_token_limit, reject_unknown,
+    reject_unknown_with,
 };
 use crate::error::ApiError;
 
@@ -45,6 +46,9 @@ impl ResponsesRequest {
             None if self.previous_response_id.is_none() => return Err(missing("input")),
             None => Vec::new(),
             Some(Input::Text(text)) => vec![ValidItem::User(text.clone())],
+            Some(Input::Items(items)) if items.is_empty() && self.previous_response_id.is_none() => {
+                return Err(empty_array("input"));
+            }
             Some(Input::Items(items)) => items
                 .iter()
                 .enumerate()
@@ -146,7 +150,19 @@ fn invalid_value(message: String, param: &str) -> ApiError {
     ApiError::invalid_request(message, Some(param)).with_code("invalid_value")
 }
 
+/// Fields of the items OpenAI defines (an item sent back as it was received has them); others are refused.
+const ITEM_FIELDS: &[&str] = &["id", "status", "encrypted_content", "namespace", "caller", "async"];
+
+/// Fields of content parts beyond `type`, `text` and `refusal`.
+const PART_FIELDS: &[&str] = &["annotations", "logprobs"];
+
+fn reject_unknown_fields(extra: &Map<String, Value>, known: &[&str], path: &str) -> Result<(), ApiError> {
+    let known: Vec<(&str, Known)> = known.iter().map(|name| (*name, Known::Ignored)).collect();
+    reject_unknown_with(extra, path, &known)
+}
+
 fn validate_item(item: &InputItem, path: &str) -> Result<ValidItem, ApiError> {
+    reject_unknown_fields(&item.extra, ITEM_FIELDS, path)?;
     let required = |value: &Option<String>, field: &str| -> Result<String, ApiError> {
         value.clone().ok_or_else(|| missing(&format!("{path}.{field}")))
     };
@@ -197,6 +213,9 @@ fn validate_item(item: &InputItem, path: &str) -> Result<ValidItem, ApiError> {
         "reasoning" => {
             // The reasoning text, else its summary; an item with neither (encrypted only) adds nothing.
             let text = match (&item.content, &item.summary) {
+                (Some(ItemContent::Parts(parts)), summary) if parts.is_empty() => {
+                    parts_text(summary.as_deref().unwrap_or_default(), &format!("{path}.summary"))?
+                }
                 (Some(content), _) => content_text(content, &format!("{path}.content"))?,
                 (None, Some(summary)) => parts_text(summary, &format!("{path}.summary"))?,
                 (None, None) => String::new(),
@@ -224,6 +243,7 @@ fn validate_item(item: &InputItem, path: &str) -> Result<ValidItem, ApiError> {
 fn content_text(content: &ItemContent, path: &str) -> Result<String, ApiError> {
     match content {
         ItemContent::Text(text) => Ok(text.clone()),
+        ItemContent::Parts(parts) if parts.is_empty() => Err(empty_array(path)),
         ItemContent::Parts(parts) => parts_text(parts, path),
     }
 }
@@ -232,6 +252,10 @@ fn parts_text(parts: &[ContentPart], path: &str) -> Result<String, ApiError> {
     let mut texts = Vec::with_capacity(parts.len());
     for (j, part) in parts.iter().enumerate() {
         let part_path = format!("{path}[{j}]");
+        let text_only = ["input_image", "input_file", "input_audio"].contains(&part.kind.as_str());
+        if !text_only {
+            reject_unknown_fields(&part.extra, PART_FIELDS, &part_path)?;
+        }
         match part.kind.as_str() {
             "input_text" | "output_text" | "text" | "reasoning_text" | "summary_text" => match &part.text {
                 Some(text) => texts.push(text.as_str()),
@@ -348,6 +372,9 @@ fn validate_text(text: Option<&TextOptions>) -> Result<OutputFormat, ApiError> {
         "json_object" => Ok(OutputFormat::JsonObject),
         "json_schema" => {
             let Some(name) = &format.name else { return Err(missing("text.format.name")) };
+            if format.schema.is_none() {
+                return Err(missing("text.format.schema"));
+            }
             json_schema_format(
                 name,
                 format.description.as_deref(),
