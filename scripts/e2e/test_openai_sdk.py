@@ -20,11 +20,22 @@ import json
 import os
 import re
 import time
+import typing
 import urllib.error
 import urllib.request
 
 import openai
 import pytest
+from openai.types.responses import (
+    ResponseCompletedEvent,
+    ResponseCreatedEvent,
+    ResponseFunctionToolCall,
+    ResponseIncompleteEvent,
+    ResponseInProgressEvent,
+    ResponseOutputMessage,
+    ResponseReasoningItem,
+    ResponseStreamEvent,
+)
 
 BASE_URL = os.environ.get("GPT_OSS_E2E_BASE_URL", "http://127.0.0.1:8000/v1").rstrip("/")
 AUTH_URL = os.environ.get("GPT_OSS_E2E_AUTH_URL", "http://127.0.0.1:8001/v1").rstrip("/")
@@ -390,6 +401,350 @@ def test_closing_a_stream_cancels_the_generation(client):
     assert sample["gpt_oss_kv_cache_bytes"] == 0, sample
     generated = sample["gpt_oss_generation_tokens_total"] - before
     assert generated < 2000, f"the generation ran to max_tokens ({generated} tokens) after the stream was closed"
+
+
+# --- responses ------------------------------------------------------------------------------------------------
+#
+# The random model never ends its turn (no <|return|> or <|call|> within any small budget), so responses stop at
+# max_output_tokens: status "incomplete". The tests accept "completed" too, so that they hold for a real model.
+# Its text has no harmony header, so an answer's text comes as one delta when the output ends; a forced call's
+# arguments (the prompt ends with the call's header) stream token by token.
+
+RESPONSE_STATUSES = {"completed", "incomplete"}
+RESPONSE_BUDGET = 16
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The weather in a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+FORCE_WEATHER = {"type": "function", "name": "get_weather"}
+OUTPUT_ITEM_TYPES = {
+    "reasoning": ResponseReasoningItem,
+    "message": ResponseOutputMessage,
+    "function_call": ResponseFunctionToolCall,
+}
+# The typed class of each event type the SDK knows (the members of its ResponseStreamEvent union).
+STREAM_EVENT_CLASSES = {
+    typing.get_args(cls.model_fields["type"].annotation)[0]: cls
+    for cls in typing.get_args(typing.get_args(ResponseStreamEvent)[0])
+}
+TERMINAL_EVENTS = {"response.completed", "response.incomplete", "response.failed"}
+# Events with the text of an output item: the deltas add to it, the .done events carry it whole.
+DELTA_EVENTS = {"response.reasoning_text.delta", "response.output_text.delta", "response.function_call_arguments.delta"}
+
+
+def respond(client: openai.OpenAI, **kwargs):
+    """client.responses.create with a short greedy budget; keyword arguments override."""
+    args = {"model": MODEL, "input": "Hi", "max_output_tokens": RESPONSE_BUDGET, "temperature": 0}
+    args.update(kwargs)
+    return client.responses.create(**args)
+
+
+def item_text(item) -> str:
+    """The text an output item's deltas build: reasoning or message text, or function call arguments."""
+    if item.type == "function_call":
+        return item.arguments
+    return "".join(part.text for part in item.content or [])
+
+
+def check_response(response, budget: int = RESPONSE_BUDGET) -> None:
+    """The shape of a finished response: status, output items of the SDK's types, usage within the budget."""
+    assert response.object == "response"
+    assert response.id.startswith("resp_"), response.id
+    assert response.model == MODEL
+    assert response.status in RESPONSE_STATUSES, response.status
+    assert response.error is None
+    if response.status == "incomplete":
+        assert response.incomplete_details is not None
+        assert response.incomplete_details.reason == "max_output_tokens"
+    else:
+        assert response.incomplete_details is None
+    assert response.max_output_tokens == budget
+    for item in response.output:
+        expected = OUTPUT_ITEM_TYPES.get(item.type)
+        assert expected is not None and isinstance(item, expected), f"{item.type}: {type(item).__name__}"
+        assert item.status in {"completed", "incomplete"}, item
+    if response.status == "incomplete" and response.output:
+        assert response.output[-1].status == "incomplete", response.output[-1]
+    usage = response.usage
+    assert usage is not None
+    assert usage.input_tokens > 0
+    assert 0 < usage.output_tokens <= budget
+    assert 0 <= usage.output_tokens_details.reasoning_tokens <= usage.output_tokens
+    assert usage.total_tokens == usage.input_tokens + usage.output_tokens
+    assert isinstance(usage.input_tokens_details.cached_tokens, int)
+    assert isinstance(response.output_text, str)
+
+
+def function_calls(response) -> list:
+    return [item for item in response.output if item.type == "function_call"]
+
+
+def check_events(events: list) -> None:
+    """The order of a Responses stream: created, in_progress, the items' events, one terminal event last;
+    sequence numbers from 0; every event of the SDK's class for its type; each item added once at the next
+    index and done once, its deltas adding up to its text in the terminal response, whose output is the items
+    as done."""
+    assert len(events) >= 3, events
+    for event in events:
+        expected = STREAM_EVENT_CLASSES.get(event.type)
+        assert expected is not None, f"an event type the SDK does not know: {event.type}"
+        assert isinstance(event, expected), f"{event.type} parsed as {type(event).__name__}"
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    assert isinstance(events[0], ResponseCreatedEvent), events[0]
+    assert isinstance(events[1], ResponseInProgressEvent), events[1]
+    assert events[0].response.status == "in_progress"
+    assert isinstance(events[-1], (ResponseCompletedEvent, ResponseIncompleteEvent)), events[-1]
+    assert all(event.type not in TERMINAL_EVENTS for event in events[:-1]), "one terminal event, the last"
+    response_id = events[0].response.id
+    assert all(event.response.id == response_id for event in events if hasattr(event, "response"))
+
+    added, done, texts = [], {}, {}
+    for event in events[2:-1]:
+        if event.type == "response.output_item.added":
+            assert event.output_index == len(added), event
+            assert event.item.status == "in_progress", event
+            added.append(event.item)
+            texts[event.output_index] = ""
+            continue
+        assert event.output_index < len(added), f"an event for an item not added yet: {event}"
+        assert event.output_index not in done, f"an event after its item was done: {event}"
+        item = added[event.output_index]
+        if event.type == "response.output_item.done":
+            assert event.item.id == item.id and event.item.type == item.type, event
+            assert event.item.status != "in_progress", event
+            done[event.output_index] = event.item
+            continue
+        assert event.item_id == item.id, event
+        if event.type in DELTA_EVENTS:
+            texts[event.output_index] += event.delta
+        elif event.type in {"response.reasoning_text.done", "response.output_text.done"}:
+            assert event.text == texts[event.output_index], event
+        elif event.type == "response.function_call_arguments.done":
+            assert event.arguments == texts[event.output_index], event
+            assert event.name == item.name, event
+        elif event.type == "response.content_part.done":
+            assert event.part.text == texts[event.output_index], event
+    assert sorted(done) == list(range(len(added))), "every added item is done"
+
+    final = events[-1].response
+    assert [item.model_dump() for item in final.output] == [done[i].model_dump() for i in range(len(added))]
+    for index, item in enumerate(final.output):
+        assert texts[index] == item_text(item), f"the deltas of output[{index}] do not add up to its text"
+
+
+def test_responses_create(client):
+    """A whole response: typed output items, usage within max_output_tokens, output_text."""
+    response = respond(client)
+    check_response(response)
+    assert response.previous_response_id is None
+    assert response.store is True
+    assert response.temperature == 0
+    messages = [item for item in response.output if item.type == "message"]
+    assert response.output_text == "".join(
+        part.text for message in messages for part in message.content if part.type == "output_text"
+    )
+    for item in response.output:
+        assert item.id
+
+
+def test_responses_stream_events(client):
+    """stream=True: the typed events in order, numbered, adding up to the final response (the same as a whole
+    response under greedy decoding)."""
+    whole = respond(client)
+    events = list(respond(client, stream=True))
+    check_events(events)
+    final = events[-1].response
+    check_response(final)
+    assert final.status == whole.status
+    assert final.usage.model_dump() == whole.usage.model_dump()
+    assert [item_text(item) for item in final.output] == [item_text(item) for item in whole.output]
+    expected_terminal = "response.completed" if final.status == "completed" else "response.incomplete"
+    assert events[-1].type == expected_terminal
+
+
+def test_responses_stream_helper_accumulates(client):
+    """client.responses.stream: the SDK's own accumulator (ResponseStreamState) takes every event and raises on
+    one out of order. get_final_response() needs response.completed; the random model always runs to
+    max_output_tokens, and for response.incomplete it raises exactly its RuntimeError. The streamed response is
+    stored like a whole one."""
+    with client.responses.stream(model=MODEL, input="Hi", max_output_tokens=24, temperature=0) as stream:
+        events = list(stream)
+        terminal = events[-1]
+        if terminal.type == "response.completed":
+            assert stream.get_final_response().model_dump() == terminal.response.model_dump()
+        else:
+            with pytest.raises(RuntimeError, match="Didn't receive a `response.completed` event"):
+                stream.get_final_response()
+    check_events(events)
+    final = terminal.response
+    check_response(final, budget=24)
+    stored = client.responses.retrieve(final.id)
+    assert stored.status == final.status
+    assert stored.usage.model_dump() == final.usage.model_dump()
+    assert [(item.id, item.type, item_text(item)) for item in stored.output] == [
+        (item.id, item.type, item_text(item)) for item in final.output
+    ]
+    # The accumulator's snapshots: each text and arguments delta carries the item's text so far.
+    so_far: dict[int, str] = {}
+    for event in events:
+        if event.type in DELTA_EVENTS:
+            so_far[event.output_index] = so_far.get(event.output_index, "") + event.delta
+        if event.type in {"response.output_text.delta", "response.function_call_arguments.delta"}:
+            assert event.snapshot == so_far[event.output_index], event
+
+
+def test_responses_retrieve_and_delete(client):
+    """A stored response (store defaults to true) can be read back and deleted; then it is gone."""
+    response = respond(client)
+    assert response.store is True
+    got = client.responses.retrieve(response.id)
+    assert got.id == response.id
+    assert got.status == response.status
+    assert [item.model_dump() for item in got.output] == [item.model_dump() for item in response.output]
+    assert got.model_dump() == response.model_dump()
+    assert client.responses.delete(response.id) is None
+    with pytest.raises(openai.NotFoundError) as error:
+        client.responses.retrieve(response.id)
+    assert error.value.status_code == 404
+    with pytest.raises(openai.NotFoundError):
+        client.responses.delete(response.id)
+
+
+def test_responses_store_false_is_not_kept(client):
+    response = respond(client, store=False)
+    check_response(response)
+    assert response.store is False
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id)
+
+
+def test_responses_previous_response_id(client):
+    """previous_response_id puts the stored conversation before the new input."""
+    first = respond(client)
+    second = respond(client, input="And then?", previous_response_id=first.id)
+    check_response(second)
+    assert second.id != first.id
+    assert second.previous_response_id == first.id
+    assert second.usage.input_tokens > first.usage.input_tokens, (first.usage, second.usage)
+
+
+def test_responses_unknown_previous_response_id(client):
+    with pytest.raises(openai.BadRequestError) as error:
+        respond(client, previous_response_id="resp_does_not_exist")
+    assert error.value.status_code == 400
+    assert error.value.code == "previous_response_not_found"
+    assert error.value.param == "previous_response_id"
+    assert "resp_does_not_exist" in error.value.message
+
+
+def test_responses_forced_function_call(client):
+    """A named tool_choice makes the model call the function; the result goes back with previous_response_id."""
+    response = respond(
+        client, input="Weather in Paris?", tools=[WEATHER_TOOL], tool_choice=FORCE_WEATHER, max_output_tokens=24
+    )
+    check_response(response, budget=24)
+    assert response.tool_choice.type == "function" and response.tool_choice.name == "get_weather"
+    assert [tool.name for tool in response.tools] == ["get_weather"]
+    calls = function_calls(response)
+    assert len(calls) == 1, response.output
+    call = calls[0]
+    assert isinstance(call, ResponseFunctionToolCall)
+    assert call.name == "get_weather"
+    assert call.call_id
+    assert call.id and call.id != call.call_id
+    assert isinstance(call.arguments, str)
+
+    answer = respond(
+        client,
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "20C"}],
+        previous_response_id=response.id,
+        tools=[WEATHER_TOOL],
+    )
+    check_response(answer)
+    assert answer.previous_response_id == response.id
+    assert answer.usage.input_tokens > response.usage.input_tokens
+
+
+def test_responses_function_call_history_in_input(client):
+    """The same tool round trip with the whole conversation in input: the call as the SDK returned it (as a dict
+    with the fields the server sent, id and status included, and as the typed object), then its output. (A plain
+    model_dump() would also send the SDK's Python-only field name async_, which the server refuses as OpenAI
+    refuses unknown item fields.)"""
+    question = {"role": "user", "content": "Weather in Paris?"}
+    response = respond(client, input=[question], tools=[WEATHER_TOOL], tool_choice=FORCE_WEATHER, store=False)
+    check_response(response)
+    call = function_calls(response)[0]
+    result = {"type": "function_call_output", "call_id": call.call_id, "output": "20C"}
+
+    sent = call.model_dump(exclude_unset=True)
+    assert {"type", "id", "call_id", "name", "arguments", "status"} <= set(sent), sent
+    as_dicts = respond(client, input=[question, sent, result], tools=[WEATHER_TOOL], store=False)
+    check_response(as_dicts)
+    assert as_dicts.previous_response_id is None
+    assert as_dicts.usage.input_tokens > response.usage.input_tokens
+
+    # What the SDK's examples do: append response.output (typed items, reasoning included) to the input.
+    as_items = respond(client, input=[question, *response.output, result], tools=[WEATHER_TOOL], store=False)
+    check_response(as_items)
+    assert as_items.usage.input_tokens == as_dicts.usage.input_tokens
+
+
+def test_responses_stream_forced_function_call(client):
+    """A streamed call: output_item.added names the function with its call_id from the start, the arguments
+    come as deltas, and function_call_arguments.done has them whole, as in the final item."""
+    stream = respond(client, input="Weather in Paris?", tools=[WEATHER_TOOL], tool_choice=FORCE_WEATHER, stream=True)
+    events = list(stream)
+    check_events(events)
+    final = events[-1].response
+    check_response(final)
+    call = function_calls(final)[0]
+    index = final.output.index(call)
+    added = [e for e in events if e.type == "response.output_item.added" and e.item.type == "function_call"]
+    assert len(added) == 1, added
+    assert added[0].output_index == index
+    assert isinstance(added[0].item, ResponseFunctionToolCall)
+    assert added[0].item.name == "get_weather"
+    assert added[0].item.call_id == call.call_id
+    assert added[0].item.arguments == ""
+    deltas = [e for e in events if e.type == "response.function_call_arguments.delta"]
+    assert deltas, "the arguments came in no delta"
+    assert all(e.output_index == index and e.item_id == call.id for e in deltas)
+    arguments_done = [e for e in events if e.type == "response.function_call_arguments.done"]
+    assert len(arguments_done) == 1, arguments_done
+    assert arguments_done[0].arguments == call.arguments
+    assert arguments_done[0].name == "get_weather"
+    assert "".join(e.delta for e in deltas) == call.arguments
+
+
+def test_responses_web_search_tool_refused(client):
+    with pytest.raises(openai.BadRequestError) as error:
+        respond(client, tools=[{"type": "web_search"}])
+    assert error.value.param == "tools[0].type"
+
+
+def test_responses_unknown_input_item_refused(client):
+    with pytest.raises(openai.BadRequestError) as error:
+        respond(client, input=[{"type": "computer_call", "call_id": "c1"}])
+    assert error.value.param == "input[0].type"
+
+
+def test_responses_reasoning_effort_max_refused(client):
+    with pytest.raises(openai.BadRequestError) as error:
+        respond(client, reasoning={"effort": "max"})
+    assert error.value.param == "reasoning.effort"
+
+
+def test_responses_unknown_model(client):
+    with pytest.raises(openai.NotFoundError) as error:
+        respond(client, model="no-such-model")
+    assert error.value.status_code == 404
+    assert error.value.code == "model_not_found"
 
 
 # --- legacy completions (skipped while the server lacks the endpoint) -----------------------------------------

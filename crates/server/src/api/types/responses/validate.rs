@@ -151,7 +151,8 @@ fn invalid_value(message: String, param: &str) -> ApiError {
 }
 
 /// Fields of the items OpenAI defines (an item sent back as it was received has them); others are refused.
-const ITEM_FIELDS: &[&str] = &["id", "status", "encrypted_content", "namespace", "caller", "async"];
+/// `async_` is how the Python SDK's `model_dump()` spells `async`.
+const ITEM_FIELDS: &[&str] = &["id", "status", "encrypted_content", "namespace", "caller", "async", "async_"];
 
 /// Fields of content parts beyond `type`, `text` and `refusal`.
 const PART_FIELDS: &[&str] = &["annotations", "logprobs"];
