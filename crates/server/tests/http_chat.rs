@@ -8,21 +8,11 @@
 mod common;
 
 use common::{
-    MODEL, Server, assert_no_special_tokens, fold, ids, ids_split, server, server_ids, time_tool, tokenizer, user,
-    weather_tool,
+    ANSWER, MODEL, REASONING, Server, TOOL_CALL, assert_no_special_tokens, fold, ids, ids_split, reasoning_then_answer,
+    server, server_ids, time_tool, tokenizer, user, weather_tool,
 };
 use gpt_oss_model::tokenizer::special;
 use serde_json::{Value, json};
-
-const REASONING: &str = "The user greets me. Reply briefly.";
-const ANSWER: &str = "Hello! How can I help you today?";
-const TOOL_CALL: &str = "<|channel|>analysis<|message|>Need the weather tool for Paris.<|end|><|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{\"city\":\"Paris\"}<|call|>";
-
-fn reasoning_then_answer() -> String {
-    format!(
-        "<|channel|>analysis<|message|>{REASONING}<|end|><|start|>assistant<|channel|>final<|message|>{ANSWER}<|return|>"
-    )
-}
 
 fn with_tools(mut body: Value, tools: &[Value]) -> Value {
     body["tools"] = Value::Array(tools.to_vec());

@@ -7,19 +7,12 @@ mod common;
 
 use axum::body::Body;
 use axum::http::Method;
-use common::{MODEL, Server, assert_no_special_tokens, ids, server, server_ids};
+use common::{
+    ANSWER, MODEL, REASONING, Server, TOOL_CALL, assert_no_special_tokens, ids, reasoning_then_answer, server,
+    server_ids,
+};
 use gpt_oss_model::tokenizer::special;
 use serde_json::{Value, json};
-
-const REASONING: &str = "The user greets me. Reply briefly.";
-const ANSWER: &str = "Hello! How can I help you today?";
-const TOOL_CALL: &str = "<|channel|>analysis<|message|>Need the weather tool for Paris.<|end|><|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{\"city\":\"Paris\"}<|call|>";
-
-fn reasoning_then_answer() -> String {
-    format!(
-        "<|channel|>analysis<|message|>{REASONING}<|end|><|start|>assistant<|channel|>final<|message|>{ANSWER}<|return|>"
-    )
-}
 
 fn weather_tool() -> Value {
     json!({

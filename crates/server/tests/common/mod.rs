@@ -214,6 +214,19 @@ pub fn assert_no_special_tokens(value: &Value) {
     }
 }
 
+/// The chain of thought and answer of [`reasoning_then_answer`].
+pub const REASONING: &str = "The user greets me. Reply briefly.";
+pub const ANSWER: &str = "Hello! How can I help you today?";
+/// Reasoning, then a call of `get_weather` for Paris, ended by `<|call|>`.
+pub const TOOL_CALL: &str = "<|channel|>analysis<|message|>Need the weather tool for Paris.<|end|><|start|>assistant<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{\"city\":\"Paris\"}<|call|>";
+
+/// A well-formed turn: reasoning on `analysis`, then the answer on `final`, ended by `<|return|>`.
+pub fn reasoning_then_answer() -> String {
+    format!(
+        "<|channel|>analysis<|message|>{REASONING}<|end|><|start|>assistant<|channel|>final<|message|>{ANSWER}<|return|>"
+    )
+}
+
 /// A chat body with one user message.
 pub fn user(text: &str) -> Value {
     serde_json::json!({"model": MODEL, "messages": [{"role": "user", "content": text}]})

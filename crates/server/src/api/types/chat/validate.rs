@@ -372,31 +372,9 @@ impl FunctionSpec<'_> {
             )
             .with_code("invalid_value"));
         }
-        let parameters = match self.parameters {
-            None | Some(Value::Null) => None,
-            Some(v @ Value::Object(_)) => Some(v.clone()),
-            Some(other) => {
-                let param = format!("{path}.parameters");
-                return Err(ApiError::invalid_request(
-                    format!(
-                        "Invalid type for '{param}': expected an object (a JSON Schema), but got {} instead.",
-                        json_type(other)
-                    ),
-                    Some(&param),
-                )
-                .with_code("invalid_type"));
-            }
-        };
-        if let Some(schema) = &parameters
-            && let Err(problem) = check_schema(schema)
-        {
-            let param = format!("{path}.parameters");
-            return Err(ApiError::invalid_request(
-                format!("Invalid schema for function '{}': {problem}.", self.name),
-                Some(&param),
-            )
-            .with_code("invalid_function_parameters"));
-        }
+        let owner = format!("function '{}'", self.name);
+        let parameters =
+            optional_schema(self.parameters, &format!("{path}.parameters"), &owner, "invalid_function_parameters")?;
         Ok(FunctionTool {
             name: self.name.to_string(),
             description: self.description.map(str::to_string),
@@ -473,35 +451,35 @@ pub(crate) fn json_schema_format(
     path: &str,
 ) -> Result<OutputFormat, ApiError> {
     check_function_name(name, &format!("{path}.name"))?;
-    let schema = match schema {
-        None | Some(Value::Null) => None,
-        Some(v @ Value::Object(_)) => Some(v.clone()),
-        Some(other) => {
-            let param = format!("{path}.schema");
-            return Err(ApiError::invalid_request(
-                format!(
-                    "Invalid type for '{param}': expected an object (a JSON Schema), but got {} instead.",
-                    json_type(other)
-                ),
-                Some(&param),
-            )
-            .with_code("invalid_type"));
-        }
-    };
-    if let Some(schema) = &schema
-        && let Err(problem) = check_schema(schema)
-    {
-        let param = format!("{path}.schema");
-        return Err(ApiError::invalid_request(
-            format!("Invalid schema for response format '{name}': {problem}."),
-            Some(&param),
-        )
-        .with_code("invalid_json_schema"));
-    }
+    let owner = format!("response format '{name}'");
+    let schema = optional_schema(schema, &format!("{path}.schema"), &owner, "invalid_json_schema")?;
     Ok(OutputFormat::JsonSchema {
         name: name.to_string(),
         description: description.map(str::to_string),
         schema,
         strict: strict.unwrap_or(false),
     })
+}
+
+/// An optional JSON Schema (`null` counts as absent): an object that [`check_schema`] accepts. Errors name
+/// `param`, and `owner` (`function 'f'`) with the code `code` for a schema of the wrong shape.
+fn optional_schema(value: Option<&Value>, param: &str, owner: &str, code: &str) -> Result<Option<Value>, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(schema @ Value::Object(_)) => match check_schema(schema) {
+            Ok(()) => Ok(Some(schema.clone())),
+            Err(problem) => {
+                Err(ApiError::invalid_request(format!("Invalid schema for {owner}: {problem}."), Some(param))
+                    .with_code(code))
+            }
+        },
+        Some(other) => Err(ApiError::invalid_request(
+            format!(
+                "Invalid type for '{param}': expected an object (a JSON Schema), but got {} instead.",
+                json_type(other)
+            ),
+            Some(param),
+        )
+        .with_code("invalid_type")),
+    }
 }
