@@ -7,6 +7,9 @@ vocabulary), starts two servers and points these tests at them through the envir
     GPT_OSS_E2E_AUTH_URL   the second server: --api-key, --max-model-len 512 (auth and context-length tests)
     GPT_OSS_E2E_API_KEY    that server's key
     GPT_OSS_E2E_MODEL      the served model name (gpt-oss-tiny)
+    GPT_OSS_E2E_BIN        the `gpt-oss` binary and
+    GPT_OSS_E2E_MODEL_DIR  the checkpoint directory, for the tests that start a server of their own (SIGTERM);
+                           they are skipped without them
 
 A random tiny model writes random text (rarely with harmony structure, so it comes back as `content`): the tests
 assert on the shape of the answers, on greedy determinism and on the server's bookkeeping, never on the words.
@@ -19,6 +22,9 @@ import asyncio
 import json
 import os
 import re
+import signal
+import socket
+import subprocess
 import time
 import typing
 import urllib.error
@@ -41,6 +47,8 @@ BASE_URL = os.environ.get("GPT_OSS_E2E_BASE_URL", "http://127.0.0.1:8000/v1").rs
 AUTH_URL = os.environ.get("GPT_OSS_E2E_AUTH_URL", "http://127.0.0.1:8001/v1").rstrip("/")
 API_KEY = os.environ.get("GPT_OSS_E2E_API_KEY", "secret")
 MODEL = os.environ.get("GPT_OSS_E2E_MODEL", "gpt-oss-tiny")
+SERVER_BIN = os.environ.get("GPT_OSS_E2E_BIN")
+SERVER_MODEL_DIR = os.environ.get("GPT_OSS_E2E_MODEL_DIR")
 
 # The open server needs no key, but the SDK refuses to send a request without one.
 UNUSED_KEY = "e2e-no-key-needed"
@@ -401,6 +409,183 @@ def test_closing_a_stream_cancels_the_generation(client):
     assert sample["gpt_oss_kv_cache_bytes"] == 0, sample
     generated = sample["gpt_oss_generation_tokens_total"] - before
     assert generated < 2000, f"the generation ran to max_tokens ({generated} tokens) after the stream was closed"
+
+
+# --- shutdown -------------------------------------------------------------------------------------------------
+
+# Generous against a slow machine: 8 streams of 200 tokens take about 15 s on two busy cores (dev profile).
+DRAIN_TIMEOUT = 60
+STARTUP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_own_server(log, *args: str) -> tuple[subprocess.Popen, str]:
+    """A `gpt-oss serve` of the test's own on a free port, logging to `log`, once it answers /health; returns it
+    and its http://host:port."""
+    port = free_port()
+    command = [SERVER_BIN, "serve", "--model", SERVER_MODEL_DIR, "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--served-model-name", MODEL, *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
+    root = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        assert server.poll() is None, f"the server exited with status {server.returncode} before answering /health"
+        try:
+            if http("GET", root + "/health")[0] == 200:
+                return server, root
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"the server did not answer /health within {STARTUP_TIMEOUT:g} s"
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(
+    not (SERVER_BIN and SERVER_MODEL_DIR),
+    reason="GPT_OSS_E2E_BIN and GPT_OSS_E2E_MODEL_DIR are not set (scripts/e2e.sh sets them): "
+    "the test starts and stops a server of its own",
+)
+def test_sigterm_drains_running_streams(tmp_path):
+    """SIGTERM while 8 streams are mid-way: the server refuses new connections at once, finishes every running
+    stream (finish_reason, usage, within --shutdown-timeout), then exits with status 0."""
+    log_path = tmp_path / "server.log"
+    streams, max_tokens = 8, 200
+    with open(log_path, "wb") as log:
+        server, root = start_own_server(log, "--shutdown-timeout", str(DRAIN_TIMEOUT))
+    try:
+        outcome = asyncio.run(sigterm_during_streams(server, root, streams, max_tokens))
+        try:
+            status = server.wait(timeout=DRAIN_TIMEOUT + 30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the server still runs {DRAIN_TIMEOUT + 30} s after SIGTERM; log:\n{log_path.read_text()}")
+        exited_after = time.monotonic() - outcome["drained_at"]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    log_text = log_path.read_text(errors="replace")
+    assert outcome["unfinished_at_sigterm"] == streams, f"streams ended before SIGTERM, which proves nothing: {outcome}"
+    assert outcome["refused"], f"a new connection was still accepted 5 s after SIGTERM: {outcome}\n{log_text}"
+    assert outcome["running_when_refused"] > 0, f"no stream was left to drain when connections were refused: {outcome}"
+    for index, (error, chunks, finish, usage, usage_last) in enumerate(outcome["results"]):
+        assert error is None, f"stream {index} failed after {chunks} chunks: {error}\n{log_text}"
+        assert finish in FINISH_REASONS, f"stream {index} ended without a finish_reason after {chunks} chunks"
+        assert usage is not None and usage_last, f"stream {index} has no usage chunk last"
+        if finish == "length":
+            assert usage.completion_tokens == max_tokens, usage
+    assert status == 0, f"the server exited with status {status} after SIGTERM\n{log_text}"
+    assert exited_after < 10, f"the server took {exited_after:.1f} s to exit after its last stream ended"
+    assert "shutting down" in log_text, log_text
+    assert "still running after" not in log_text, log_text
+
+
+@pytest.mark.skipif(
+    not (SERVER_BIN and SERVER_MODEL_DIR),
+    reason="GPT_OSS_E2E_BIN and GPT_OSS_E2E_MODEL_DIR are not set (scripts/e2e.sh sets them): "
+    "the test starts and stops a server of its own",
+)
+def test_sigterm_deadline_ends_the_streams_left(tmp_path):
+    """Streams longer than the drain: at --shutdown-timeout the server exits with status 0 and the streams still
+    running end at once with an error event that says the server is shutting down, none hangs."""
+    log_path = tmp_path / "server.log"
+    streams, deadline = 8, 2
+    with open(log_path, "wb") as log:
+        server, root = start_own_server(log, "--shutdown-timeout", str(deadline))
+    try:
+        outcome = asyncio.run(sigterm_during_streams(server, root, streams, max_tokens=4000))
+        try:
+            status = server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the server still runs 30 s after SIGTERM; log:\n{log_path.read_text()}")
+        exited_after = time.monotonic() - outcome["sigterm_at"]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    log_text = log_path.read_text(errors="replace")
+    assert outcome["unfinished_at_sigterm"] == streams, f"streams ended before SIGTERM, which proves nothing: {outcome}"
+    assert outcome["refused"], f"a new connection was still accepted 5 s after SIGTERM: {outcome}\n{log_text}"
+    assert outcome["drain_seconds"] < deadline + 10, f"the streams hung past the drain deadline: {outcome}"
+    for index, (error, chunks, finish, _, _) in enumerate(outcome["results"]):
+        if finish in FINISH_REASONS:
+            continue
+        # Cut by the deadline: an error event the client reads, not a broken connection.
+        assert error is not None and error.startswith("APIError: ") and "shutting down" in error, (
+            f"stream {index} ended without a finish reason or a shutdown error event after {chunks} chunks: {error}"
+        )
+    assert status == 0, f"the server exited with status {status} after SIGTERM\n{log_text}"
+    assert exited_after < deadline + 10, f"the server took {exited_after:.1f} s to exit after SIGTERM"
+    assert "still running after" in log_text, log_text
+
+
+async def sigterm_during_streams(server: subprocess.Popen, root: str, streams: int, max_tokens: int) -> dict:
+    """Opens the streams, sends SIGTERM once each has a chunk of text (two chunks: the role, then text), then
+    tries new connections until one is refused and reads every stream to its end."""
+    host, port = "127.0.0.1", int(root.rsplit(":", 1)[1])
+    started = {"count": 0, "event": asyncio.Event()}
+    finished = {"count": 0}
+
+    async def one(client: openai.AsyncOpenAI, index: int):
+        chunks, finish, usage, usage_last = 0, None, None, False
+        try:
+            stream = await client.chat.completions.create(
+                model=MODEL,
+                messages=[{"role": "user", "content": f"Tell a long story, number {index}."}],
+                max_tokens=max_tokens,
+                temperature=1.0,
+                seed=index,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async for chunk in stream:
+                chunks += 1
+                if chunks == 2:
+                    started["count"] += 1
+                    if started["count"] == streams:
+                        started["event"].set()
+                for choice in chunk.choices:
+                    finish = choice.finish_reason or finish
+                usage_last = chunk.usage is not None and not chunk.choices
+                usage = chunk.usage or usage
+            return None, chunks, finish, usage, usage_last
+        except Exception as error:  # reported by the test with the stream's index
+            return f"{type(error).__name__}: {error}", chunks, finish, usage, usage_last
+        finally:
+            finished["count"] += 1
+            if chunks < 2:
+                started["event"].set()  # do not wait for a stream that ended early: the test reports it
+
+    async with openai.AsyncOpenAI(base_url=root + "/v1", api_key=UNUSED_KEY, max_retries=0, timeout=TIMEOUT) as c:
+        tasks = [asyncio.create_task(one(c, i)) for i in range(streams)]
+        await asyncio.wait_for(started["event"].wait(), TIMEOUT)
+        unfinished = streams - finished["count"]
+        server.send_signal(signal.SIGTERM)
+        sigterm_at = time.monotonic()
+        refused, running_when_refused = False, None
+        while time.monotonic() < sigterm_at + 5:
+            try:
+                _, writer = await asyncio.open_connection(host, port)
+            except ConnectionRefusedError:
+                refused, running_when_refused = True, streams - finished["count"]
+                break
+            writer.close()
+            await asyncio.sleep(0.02)
+        results = await asyncio.wait_for(asyncio.gather(*tasks), DRAIN_TIMEOUT + 30)
+        drained_at = time.monotonic()
+    return {
+        "drained_at": drained_at,
+        "drain_seconds": round(drained_at - sigterm_at, 1),
+        "unfinished_at_sigterm": unfinished,
+        "sigterm_at": sigterm_at,
+        "refused": refused,
+        "running_when_refused": running_when_refused,
+        "results": results,
+    }
 
 
 # --- responses ------------------------------------------------------------------------------------------------

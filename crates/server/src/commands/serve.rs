@@ -63,6 +63,9 @@ pub struct Args {
     shutdown_timeout: u64,
 }
 
+/// How long ended requests have to send their last event before the process exits.
+const ABORT_GRACE: Duration = Duration::from_secs(5);
+
 pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     init_logging();
     for (flag, value) in [("--max-num-seqs", args.max_num_seqs), ("--max-batch-tokens", args.max_batch_tokens)] {
@@ -111,8 +114,14 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("shutting down: finishing running requests (at most {} s)", args.shutdown_timeout);
         let _ = stop_tx.send(());
         let deadline = Duration::from_secs(args.shutdown_timeout);
-        if tokio::time::timeout(deadline, server).await.is_err() {
-            tracing::warn!("requests still running after {} s: stopping them", args.shutdown_timeout);
+        let mut server = server;
+        if tokio::time::timeout(deadline, &mut server).await.is_err() {
+            tracing::warn!("requests still running after {} s: ending them", args.shutdown_timeout);
+            // Each ends with an error event its client can read; the streams then close.
+            engine.abort();
+            if tokio::time::timeout(ABORT_GRACE, server).await.is_err() {
+                tracing::warn!("connections still open {} s after ending the requests", ABORT_GRACE.as_secs());
+            }
         }
         Ok::<(), Box<dyn std::error::Error>>(())
     })?;

@@ -6,7 +6,7 @@
 //! finished and cancelled sequences leave at once, and their KV caches are freed with them.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self as std_mpsc, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -58,6 +58,8 @@ struct Job {
 /// Counters the engine thread updates and the HTTP side reads.
 #[derive(Default)]
 struct Shared {
+    /// Set once the server's drain deadline has passed: every sequence ends at the next step.
+    abort: AtomicBool,
     waiting: AtomicUsize,
     running: AtomicUsize,
     kv_bytes: AtomicUsize,
@@ -123,6 +125,12 @@ impl Engine {
             shared,
             thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// Ends every running and queued generation at the engine's next step, with an error that says the server
+    /// is shutting down: their clients get a clean end rather than a cut connection.
+    pub fn abort(&self) {
+        self.shared.abort.store(true, Ordering::SeqCst);
     }
 
     /// Stops accepting requests and waits until the running and queued ones have finished.
@@ -201,6 +209,14 @@ impl Scheduler<'_> {
                     Ok(job) => self.admit(job, &mut running),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => open = false,
+                }
+            }
+            if self.shared.abort.load(Ordering::SeqCst) {
+                while let Ok(job) = self.jobs.try_recv() {
+                    self.admit(job, &mut running);
+                }
+                for sequence in running.iter_mut().filter(|s| !s.is_finished()) {
+                    sequence.finish(FinishReason::Error("the server is shutting down".into()));
                 }
             }
             running.retain(|s| !s.is_cancelled() && !s.is_finished());
