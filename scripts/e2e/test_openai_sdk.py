@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pathlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -952,3 +954,59 @@ def test_completions(client):
     assert completion.choices[0].finish_reason in FINISH_REASONS
     assert completion.usage.prompt_tokens > 0
     assert completion.usage.completion_tokens <= 5
+
+
+# --- broken checkpoints ---------------------------------------------------------------------------------------
+
+
+def broken_checkpoint(tmp_path, breakage) -> pathlib.Path:
+    """A copy of the tiny checkpoint (the safetensors file linked, not copied, unless `breakage` changes it)."""
+    source = pathlib.Path(SERVER_MODEL_DIR)
+    target = tmp_path / "model"
+    target.mkdir()
+    for entry in source.iterdir():
+        if entry.suffix == ".safetensors":
+            (target / entry.name).symlink_to(entry.resolve())
+        else:
+            shutil.copy(entry, target / entry.name)
+    breakage(target)
+    return target
+
+
+def serve_fails(model_dir: pathlib.Path) -> str:
+    """Runs `gpt-oss serve` on `model_dir`, which must exit non-zero within the startup timeout; its output."""
+    command = [SERVER_BIN, "serve", "--model", str(model_dir), "--port", str(free_port()), "--no-prefetch"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=STARTUP_TIMEOUT, stdin=subprocess.DEVNULL)
+    assert done.returncode != 0, f"the server started on a broken checkpoint:\n{done.stdout}{done.stderr}"
+    assert "panicked" not in done.stderr, done.stderr
+    return done.stdout + done.stderr
+
+
+def truncate(model_dir: pathlib.Path):
+    shard = next(model_dir.glob("*.safetensors"))
+    data = shard.resolve().read_bytes()
+    shard.unlink()
+    shard.write_bytes(data[: len(data) // 2])
+
+
+def widen(model_dir: pathlib.Path):
+    config = json.loads((model_dir / "config.json").read_text())
+    config["hidden_size"] = config["hidden_size"] * 2
+    (model_dir / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.skipif(
+    not (SERVER_BIN and SERVER_MODEL_DIR), reason="GPT_OSS_E2E_BIN and GPT_OSS_E2E_MODEL_DIR are not set"
+)
+def test_a_truncated_checkpoint_fails_at_start_naming_the_file(tmp_path):
+    output = serve_fails(broken_checkpoint(tmp_path, truncate))
+    assert ".safetensors" in output, output
+
+
+@pytest.mark.skipif(
+    not (SERVER_BIN and SERVER_MODEL_DIR), reason="GPT_OSS_E2E_BIN and GPT_OSS_E2E_MODEL_DIR are not set"
+)
+def test_a_checkpoint_that_does_not_match_its_config_fails_naming_the_tensor(tmp_path):
+    output = serve_fails(broken_checkpoint(tmp_path, widen))
+    assert re.search(r"tensor `[\w.]+`", output), output
+    assert "shape" in output, output
