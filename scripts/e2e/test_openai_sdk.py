@@ -1010,3 +1010,30 @@ def test_a_checkpoint_that_does_not_match_its_config_fails_naming_the_tensor(tmp
     output = serve_fails(broken_checkpoint(tmp_path, widen))
     assert re.search(r"tensor `[\w.]+`", output), output
     assert "shape" in output, output
+
+
+# --- slow clients ---------------------------------------------------------------------------------------------
+
+
+def test_a_client_trickling_headers_is_disconnected():
+    """A slow-loris client that sends a header line every 2 s never completes its request: the server closes the
+    connection once its header timeout (20 s) has passed, and other clients are served meanwhile."""
+    host, port = BASE_URL.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as slow:
+        slow.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        closed_after = None
+        while time.monotonic() - started < 60:
+            try:
+                slow.sendall(b"X-Slow: 1\r\n")
+                slow.settimeout(2)
+                if slow.recv(1024) == b"":
+                    closed_after = time.monotonic() - started
+                    break
+            except socket.timeout:
+                assert http("GET", server_root(BASE_URL) + "/health")[0] == 200, "others are still served"
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+    assert closed_after is not None, "the server kept a connection open for 60 s without a complete request"
+    assert 15 < closed_after < 30, f"closed after {closed_after:.1f} s"

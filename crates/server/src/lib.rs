@@ -4,5 +4,6 @@
 pub mod api;
 pub mod engine;
 pub mod error;
+pub mod listen;
 pub mod metrics;
 pub mod progress;

@@ -7,6 +7,7 @@ use gpt_oss_server::api::responses::store::StoreLimits;
 use gpt_oss_server::api::routes::router;
 use gpt_oss_server::api::state::AppState;
 use gpt_oss_server::engine::{Backend, Engine, EngineOptions};
+use gpt_oss_server::listen;
 use gpt_oss_server::metrics::Metrics;
 
 use crate::hub::{self, HubOptions, ModelSource};
@@ -103,13 +104,9 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let info = engine.info();
         tracing::info!("serving {} (context {} tokens) on http://{addr}/v1", info.id, info.context_length);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(
-            axum::serve(listener, router(state))
-                .with_graceful_shutdown(async {
-                    let _ = stop_rx.await;
-                })
-                .into_future(),
-        );
+        let server = tokio::spawn(listen::serve(listener, router(state), async {
+            let _ = stop_rx.await;
+        }));
         shutdown_signal().await;
         tracing::info!("shutting down: finishing running requests (at most {} s)", args.shutdown_timeout);
         let _ = stop_tx.send(());
