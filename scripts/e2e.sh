@@ -85,22 +85,7 @@ note "server binary $bin ready after $((SECONDS - started)) s"
 ensure_tiny_checkpoint
 
 # 4. The servers.
-logs="$(mktemp -d "${TMPDIR:-/tmp}/gpt-oss-e2e.XXXXXX")" || die "cannot create a temporary directory"
-pids=()
-cleanup() {
-    local status=$?
-    # SIGTERM lets the server finish running requests for up to --shutdown-timeout; it has none left.
-    stop_servers
-    rm -rf "$logs"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Requests to the servers must not go through a proxy.
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
-export no_proxy="$NO_PROXY"
+begin_servers e2e
 
 # start NAME PORT ARGS...: a server of the model as $MODEL_NAME, logging to $logs/NAME.log.
 start() {
@@ -127,8 +112,7 @@ export GPT_OSS_E2E_MODEL="$MODEL_NAME"
 # For the tests that start a server of their own (test_sigterm_*).
 export GPT_OSS_E2E_BIN="$bin"
 export GPT_OSS_E2E_MODEL_DIR="$model_dir"
-# No __pycache__ or .pytest_cache in the repository.
-export PYTHONDONTWRITEBYTECODE=1
+# No .pytest_cache in the repository (begin_servers keeps __pycache__ out).
 status=0
 "$py" -m pytest -p no:cacheprovider -q -rs "$TESTS" "$@" || status=$?
 if [[ "$status" != 0 ]]; then

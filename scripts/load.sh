@@ -67,21 +67,7 @@ ensure_server_binary
 ensure_tiny_checkpoint
 
 # 4. The server.
-logs="$(mktemp -d "${TMPDIR:-/tmp}/gpt-oss-load.XXXXXX")" || die "cannot create a temporary directory"
-pids=()
-cleanup() {
-    local status=$?
-    stop_servers
-    rm -rf "$logs"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
-export no_proxy="$NO_PROXY"
-export PYTHONDONTWRITEBYTECODE=1
+begin_servers load
 
 port="$(free_port)"
 # shellcheck disable=SC2086  # GPT_OSS_LOAD_SERVER_ARGS is a list of words.

@@ -84,24 +84,10 @@ ensure_server_binary
 ensure_tiny_checkpoint
 
 # 3. The server.
-logs="$(mktemp -d "${TMPDIR:-/tmp}/gpt-oss-schemathesis.XXXXXX")" || die "cannot create a temporary directory"
+begin_servers schemathesis
 report_dir="${GPT_OSS_SCHEMATHESIS_REPORT_DIR:-$logs/report}"
 mkdir -p "$report_dir" || die "cannot create $report_dir"
 report_dir="$(cd "$report_dir" && pwd)" || die "cannot resolve $report_dir"
-pids=()
-cleanup() {
-    local status=$?
-    stop_servers
-    rm -rf "$logs"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
-export no_proxy="$NO_PROXY"
-export PYTHONDONTWRITEBYTECODE=1
 
 port="$(free_port)"
 start_server fuzz "$port" --served-model-name "$MODEL_NAME" --max-model-len "$MAX_MODEL_LEN" \

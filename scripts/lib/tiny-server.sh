@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by scripts/e2e.sh and scripts/load.sh: the `gpt-oss` binary, the tiny checkpoint, and servers on
+# Helpers shared by scripts/e2e.sh, scripts/load.sh and scripts/schemathesis.sh: the `gpt-oss` binary, the tiny checkpoint, and servers on
 # free ports of 127.0.0.1 that are always stopped by their process ids.
 #
 # Sourced, not run:  source "$repo/scripts/lib/tiny-server.sh"
@@ -8,10 +8,14 @@
 # these functions, die and note (as for scripts/lib/python-venv.sh) and:
 #   py         a Python interpreter (the venv's) for the JSON of cargo and the HTTP checks;
 #   model_dir  the checkpoint directory (ensure_tiny_checkpoint, start_server);
-#   logs       a directory for the servers' logs (start_server, show_log);
-#   pids=()    the servers started, which stop_servers stops.
+#   logs       a directory for the servers' logs (start_server, show_log), and
+#   pids=()    the servers started, which stop_servers stops: begin_servers sets both.
 #
 # Functions:
+#   begin_servers NAME            sets logs (a new temporary directory, gpt-oss-NAME.XXXXXX) and pids=(), traps
+#                                 the script's exit (and INT/TERM) to stop the servers and remove $logs, keeping
+#                                 the exit status, and exports NO_PROXY/no_proxy for 127.0.0.1 (requests to the
+#                                 servers must not go through a proxy) and PYTHONDONTWRITEBYTECODE
 #   ensure_server_binary          sets bin: $GPT_OSS_BIN when set (checked), else builds the server with
 #                                 `cargo build -p gpt-oss-server --bin gpt-oss` (dev profile) and takes the
 #                                 executable cargo reports (wherever the target directory is)
@@ -117,6 +121,25 @@ except Exception:
     done
     show_log "$name"
     die "the $name server did not answer /health within $timeout s"
+}
+
+begin_servers() {
+    logs="$(mktemp -d "${TMPDIR:-/tmp}/gpt-oss-$1.XXXXXX")" || die "cannot create a temporary directory"
+    pids=()
+    trap end_servers EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
+    export no_proxy="$NO_PROXY"
+    export PYTHONDONTWRITEBYTECODE=1
+}
+
+# The EXIT trap of begin_servers.
+end_servers() {
+    local status=$?
+    stop_servers
+    rm -rf "$logs"
+    exit "$status"
 }
 
 stop_servers() {
