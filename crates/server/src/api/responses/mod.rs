@@ -279,14 +279,13 @@ impl Run {
 
 /// An output item as it is continued from.
 fn item_of(item: &OutputItem) -> ValidItem {
-    use super::types::responses::Phase;
     match item {
         OutputItem::Reasoning { content, .. } => {
             ValidItem::Reasoning(content.iter().map(|part| part.text.as_str()).collect::<Vec<_>>().join("\n"))
         }
         OutputItem::Message { content, phase, .. } => ValidItem::Assistant {
             text: content.iter().map(|part| part.text.as_str()).collect::<Vec<_>>().join("\n"),
-            phase: Some(if *phase == Phase::Commentary.as_str() { Phase::Commentary } else { Phase::FinalAnswer }),
+            phase: Some(*phase),
         },
         OutputItem::FunctionCall { call_id, name, arguments, .. } => {
             ValidItem::FunctionCall { call_id: call_id.clone(), name: name.clone(), arguments: arguments.clone() }

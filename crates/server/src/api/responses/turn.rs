@@ -155,7 +155,7 @@ impl Turn {
     fn open_message(&mut self, events: &mut Vec<StreamEvent>) {
         self.close(ItemStatus::Completed, events);
         let id = self.next_id("msg");
-        let phase = self.phase.as_str();
+        let phase = self.phase;
         let added = OutputItem::Message {
             id: id.clone(),
             role: "assistant",
@@ -295,7 +295,7 @@ mod tests {
             matches!(&items[0], OutputItem::Reasoning { content, status: ItemStatus::Completed, .. } if content[0].text == "Thinking.")
         );
         assert!(
-            matches!(&items[1], OutputItem::Message { content, phase: "final_answer", .. } if content[0].text == "Hi")
+            matches!(&items[1], OutputItem::Message { content, phase: Phase::FinalAnswer, .. } if content[0].text == "Hi")
         );
         assert_ne!(items[0].id(), items[1].id());
     }
@@ -314,7 +314,7 @@ mod tests {
         turn.push(&pieces, None, &mut events);
         turn.finish(true, &mut events);
         let items = turn.items();
-        assert!(matches!(&items[0], OutputItem::Message { phase: "commentary", .. }));
+        assert!(matches!(&items[0], OutputItem::Message { phase: Phase::Commentary, .. }));
         match &items[1] {
             OutputItem::FunctionCall { call_id, name, arguments, status, .. } => {
                 assert_eq!(

@@ -4,6 +4,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::valid::Phase;
+
 /// A response, as `POST /v1/responses` answers and `GET /v1/responses/{id}` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ResponseObject {
@@ -126,7 +128,7 @@ pub enum OutputItem {
     /// The chain of thought, in full (gpt-oss's reasoning is not hidden).
     Reasoning { id: String, summary: Vec<Value>, content: Vec<ReasoningText>, status: ItemStatus },
     /// Text to the user: a preamble to tool calls (`phase: commentary`) or the answer (`final_answer`).
-    Message { id: String, role: &'static str, status: ItemStatus, content: Vec<OutputText>, phase: &'static str },
+    Message { id: String, role: &'static str, status: ItemStatus, content: Vec<OutputText>, phase: Phase },
     /// A call the client runs and answers with a `function_call_output` item of the same `call_id`.
     FunctionCall { id: String, call_id: String, name: String, arguments: String, status: ItemStatus },
 }

@@ -2,7 +2,9 @@
 
 use gpt_oss_model::harmony::ReasoningEffort;
 use gpt_oss_model::sampling::SamplingParams;
+use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::api::types::chat::{FunctionTool, OutputFormat, ToolUse};
 
@@ -66,17 +68,9 @@ impl ValidItem {
 }
 
 /// Which kind of assistant message: text before tool calls, or the answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Phase {
     Commentary,
     FinalAnswer,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Commentary => "commentary",
-            Phase::FinalAnswer => "final_answer",
-        }
-    }
 }
