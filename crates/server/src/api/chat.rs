@@ -38,7 +38,6 @@ pub async fn chat_completions(
     let Json(request) = body.map_err(from_json_rejection)?;
     let chat = request.validate(&state.limits)?;
     state.check_model(&chat.model)?;
-    state.check_logit_bias(&chat.logit_bias)?;
     let Prompt { ids: prompt, prefill } = render_prompt(&state, messages(&chat), &chat.tool_choice, "messages").await?;
     let max_tokens = state.max_tokens(prompt.len(), chat.max_tokens, "messages")?;
     let prompt_tokens = prompt.len();

@@ -30,7 +30,6 @@ pub async fn completions(
     let Json(request) = body.map_err(from_json_rejection)?;
     let request = request.validate(&state.limits)?;
     state.check_model(&request.model)?;
-    state.check_logit_bias(&request.logit_bias)?;
     if request.echo && request.logprobs.is_some() {
         return Err(ApiError::invalid_request(
             "'echo' with 'logprobs' is not supported: this server does not compute the prompt's log-probabilities.",

@@ -51,22 +51,6 @@ impl AppState {
         if model == id || model == short { Ok(()) } else { Err(ApiError::unknown_model(model)) }
     }
 
-    /// Checks that every token `logit_bias` names is in the vocabulary.
-    pub fn check_logit_bias(&self, bias: &[(u32, f32)]) -> Result<(), ApiError> {
-        let vocab = self.backend.tokenizer().vocab_size();
-        match bias.iter().find(|(id, _)| *id as usize >= vocab) {
-            None => Ok(()),
-            Some((id, _)) => Err(ApiError::invalid_request(
-                format!(
-                    "Invalid 'logit_bias': token id {id} is not in the model's vocabulary (ids 0 to {}).",
-                    vocab.saturating_sub(1)
-                ),
-                Some("logit_bias"),
-            )
-            .with_code("invalid_value")),
-        }
-    }
-
     /// The token budget of a generation: `requested`, or what the context leaves after the prompt.
     pub fn max_tokens(&self, prompt_tokens: usize, requested: Option<u32>, param: &str) -> Result<usize, ApiError> {
         let limit = self.backend.info().context_length;
@@ -92,6 +76,9 @@ pub fn submit_error(error: SubmitError, param: &str) -> ApiError {
         }
         SubmitError::EmptyPrompt | SubmitError::BadToken { .. } => {
             ApiError::invalid_request(error.to_string(), Some(param))
+        }
+        SubmitError::BadBiasToken { .. } => {
+            ApiError::invalid_request(error.to_string(), Some("logit_bias")).with_code("invalid_value")
         }
     }
 }

@@ -51,6 +51,9 @@ impl GenerateRequest {
         if let Some(&id) = self.prompt.iter().find(|&&id| id as usize >= vocab_size) {
             return Err(SubmitError::BadToken { id, vocab_size });
         }
+        if let Some(&(id, _)) = self.logit_bias.iter().find(|(id, _)| *id as usize >= vocab_size) {
+            return Err(SubmitError::BadBiasToken { id, vocab_size });
+        }
         let needed = self.prompt.len() + self.max_tokens;
         if needed > info.context_length {
             return Err(SubmitError::TooLong { needed, context_length: info.context_length });
@@ -113,6 +116,8 @@ pub enum SubmitError {
     EmptyPrompt,
     #[error("token id {id} is outside the model's vocabulary of {vocab_size}")]
     BadToken { id: u32, vocab_size: usize },
+    #[error("Invalid 'logit_bias': token id {id} is not in the model's vocabulary (ids 0 to {}).", vocab_size.saturating_sub(1))]
+    BadBiasToken { id: u32, vocab_size: usize },
     #[error("the server is shutting down")]
     ShuttingDown,
 }
