@@ -13,6 +13,16 @@ use serde::Deserialize;
 
 const LOGPROB_BOUND: f32 = 2e-2;
 
+/// How far chunked prefill may move the logits from one whole-prompt forward.
+/// The same f32 kernels give the same sums up to ordering (1e-4). Where the
+/// CPU rounds decode activations to 16-bit integers for MXFP4 experts
+/// (`Isa::quantizes_mxfp4_decode`, chunks of up to 6 rows), each expert input
+/// moves by up to 2^-15 of its block's largest value, ~5e-4 in these logits;
+/// a cache or masking fault moves them by whole units.
+fn chunk_bound() -> f32 {
+    if mxfp4::Isa::active().quantizes_mxfp4_decode() { 2e-3 } else { 1e-4 }
+}
+
 #[derive(Deserialize)]
 struct Goldens {
     prompts: Vec<Golden>,
@@ -86,7 +96,7 @@ fn check_checkpoint(name: &str) {
         for chunk in [1, 3, 7] {
             let (chunked, _) = prefill(&model, &g.prompt, chunk);
             let diff = max_abs_diff(&chunked, &logits);
-            assert!(diff <= 1e-4, "{name} prompt {i}: prefill in chunks of {chunk} moves logits by {diff}");
+            assert!(diff <= chunk_bound(), "{name} prompt {i}: prefill in chunks of {chunk} moves logits by {diff}");
         }
     }
     eprintln!("{name}: worst last-position logprob difference from transformers {worst:e}");

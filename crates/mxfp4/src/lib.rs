@@ -16,6 +16,7 @@ mod cpu;
 mod error;
 pub mod format;
 pub mod linear;
+mod quant;
 pub mod reference;
 
 pub use bf16::Bf16Matrix;

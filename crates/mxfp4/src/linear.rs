@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use crate::bf16::Bf16Matrix;
 use crate::cpu::{DOT_MAX_TOKENS, Isa, Kernels};
 use crate::format::Mxfp4Matrix;
+use crate::quant::{Q16Row, Q16Rows};
 
 /// A weight matrix in one of the formats the kernels compute from.
 #[derive(Clone, Copy, Debug)]
@@ -62,7 +63,10 @@ impl<'a> From<Bf16Matrix<'a>> for Weights<'a> {
 
 /// `y[t, r] = sum_k W[r, k] x[t, k] + bias[r]` for `n` activation rows: `x`
 /// is `n x cols`, `y` is `n x rows`, both row-major. Products and sums are
-/// f32. Uses [`Isa::active`].
+/// f32, except MXFP4 decode (up to six rows) on instruction sets with an
+/// integer kernel ([`Isa::quantizes_mxfp4_decode`]), whose activations are
+/// first rounded to 16-bit integers per block of 32, within 2^-15 of the
+/// block's largest magnitude. Uses [`Isa::active`].
 ///
 /// Panics when the slice lengths do not match the shapes.
 pub fn linear<'a>(w: impl Into<Weights<'a>>, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mut [f32]) {
@@ -82,20 +86,42 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
     if n == 0 {
         return;
     }
-    let order: &[u8] = match w {
-        Weights::Mxfp4(_) => &kernels.mxfp4_order,
-        Weights::Bf16(_) => kernels.bf16_order,
-    };
-    let xp = permute(x, cols, order);
-    let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
     if n <= DOT_PASSES_MAX_TOKENS {
         // A few rows: stream the packed weights once per pair of rows,
         // cheaper than dequantizing every panel for the GEMM.
-        for (pair, ys) in xs.chunks(DOT_MAX_TOKENS).zip(y.chunks_mut(DOT_MAX_TOKENS * rows)) {
-            dot_rows(kernels, w, pair, bias, ys);
+        match (w, kernels.mxfp4_q16) {
+            (Weights::Mxfp4(m), Some(q16)) => {
+                let xq = Q16Rows::quantize(x, cols, &q16.order);
+                let rows: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
+                for (pair, ys) in rows.chunks(DOT_MAX_TOKENS).zip(y.chunks_mut(DOT_MAX_TOKENS * m.rows())) {
+                    dot_rows(m.rows(), pair.len(), bias, ys, |r, out| {
+                        (q16.dot)(m.row_blocks(r), m.row_scales(r), pair, out)
+                    });
+                }
+            }
+            _ => {
+                let xp = permute(x, cols, order(kernels, w));
+                let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
+                for (pair, ys) in xs.chunks(DOT_MAX_TOKENS).zip(y.chunks_mut(DOT_MAX_TOKENS * rows)) {
+                    dot_rows(rows, pair.len(), bias, ys, |r, out| match w {
+                        Weights::Mxfp4(m) => (kernels.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), pair, out),
+                        Weights::Bf16(b) => (kernels.bf16_dot)(b.row(r), pair, out),
+                    });
+                }
+            }
         }
     } else {
+        let xp = permute(x, cols, order(kernels, w));
+        let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
         gemm_rows(kernels, w, &xs, bias, y);
+    }
+}
+
+/// The column order the f32 kernels read activations in.
+fn order<'k>(kernels: &'k Kernels, w: Weights<'_>) -> &'k [u8] {
+    match w {
+        Weights::Mxfp4(_) => &kernels.mxfp4_order,
+        Weights::Bf16(_) => kernels.bf16_order,
     }
 }
 
@@ -138,18 +164,15 @@ fn transpose_into(yt: &[f32], n: usize, y: &mut [f32]) {
     });
 }
 
-fn dot_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y: &mut [f32]) {
-    let n = xs.len();
-    let rows = w.rows();
+/// `y` (`n x rows`) from `dot(r, out)`, which writes row `r`'s dot products
+/// with the `n` activation rows into `out`, plus the bias.
+fn dot_rows(rows: usize, n: usize, bias: Option<&[f32]>, y: &mut [f32], dot: impl Fn(usize, &mut [f32]) + Sync) {
     let chunk = rows_per_task(rows, 4);
     let fill = |(ci, out): (usize, &mut [f32])| {
         let mut dots = [0.0f32; DOT_MAX_TOKENS];
         for (i, o) in out.chunks_exact_mut(n).enumerate() {
             let r = ci * chunk + i;
-            match w {
-                Weights::Mxfp4(m) => (k.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), xs, &mut dots[..n]),
-                Weights::Bf16(b) => (k.bf16_dot)(b.row(r), xs, &mut dots[..n]),
-            }
+            dot(r, &mut dots[..n]);
             let b = bias.map_or(0.0, |b| b[r]);
             for (ot, d) in o.iter_mut().zip(dots) {
                 *ot = d + b;

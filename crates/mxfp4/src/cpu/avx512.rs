@@ -30,6 +30,7 @@ static KERNELS: Kernels = Kernels {
     bf16_order: &EVEN_ODD,
     mxfp4_dot,
     bf16_dot,
+    mxfp4_q16: None,
     mxfp4_pack,
     bf16_pack,
     gemm_tile,

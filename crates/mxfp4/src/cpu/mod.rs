@@ -10,6 +10,7 @@ use half::bf16;
 
 use crate::bf16::Bf16Matrix;
 use crate::format::Mxfp4Matrix;
+use crate::quant::Q16Row;
 
 /// Defines a SIMD instruction set's safe entry points for its [`Kernels`]
 /// table (`mxfp4_dot`, `bf16_dot`, `mxfp4_pack`, `bf16_pack`, `gemm_tile`)
@@ -146,6 +147,14 @@ impl Isa {
         })
     }
 
+    /// Whether MXFP4 decode (up to six activation rows) on this instruction
+    /// set rounds the activations to 16-bit integers per block of 32 (see
+    /// [`crate::linear`]) instead of multiplying them as f32. False where
+    /// the CPU cannot run it.
+    pub fn quantizes_mxfp4_decode(self) -> bool {
+        self.kernels().is_some_and(|k| k.mxfp4_q16.is_some())
+    }
+
     pub(crate) fn kernels(self) -> Option<&'static Kernels> {
         match self {
             Isa::Scalar => Some(&scalar::KERNELS),
@@ -187,6 +196,10 @@ pub(crate) struct Kernels {
     pub mxfp4_dot: Mxfp4DotFn,
     /// The same for one bf16 row.
     pub bf16_dot: Bf16DotFn,
+    /// Where the instruction set has one, an MXFP4 dot over activations
+    /// quantized to 16-bit integers ([`crate::quant`]), which decode
+    /// prefers: integer products need far fewer shuffles than f32 ones.
+    pub mxfp4_q16: Option<&'static Q16Kernel>,
     /// Dequantizes rows `r0 .. r0 + nr` (nr <= gemm_nr) into a panel laid
     /// out `[cols][gemm_nr]` in the permuted column order, zero-padding
     /// missing rows.
@@ -201,8 +214,16 @@ pub(crate) struct Kernels {
     pub gemm_nr: usize,
 }
 
+/// An integer MXFP4 dot kernel: dot products of one row with 1 or 2
+/// quantized activation rows whose blocks are in `order` (as `mxfp4_order`).
+pub(crate) struct Q16Kernel {
+    pub order: [u8; 32],
+    pub dot: Q16DotFn,
+}
+
 pub(crate) type Mxfp4DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]);
 pub(crate) type Bf16DotFn = fn(row: &[bf16], xs: &[&[f32]], out: &mut [f32]);
+pub(crate) type Q16DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[Q16Row<'_>], out: &mut [f32]);
 pub(crate) type GemmTileFn = fn(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]);
 
 /// Identity order, for kernels that read activations as they come.

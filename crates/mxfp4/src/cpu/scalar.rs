@@ -3,15 +3,21 @@
 
 use half::bf16;
 
+#[cfg(all(test, target_arch = "x86_64"))]
+use super::Q16Kernel;
 use super::{Kernels, NATURAL_ORDER};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
+#[cfg(all(test, target_arch = "x86_64"))]
+use crate::quant::{E2M1_TWICE, Q16Row};
 
 pub(super) static KERNELS: Kernels = Kernels {
     mxfp4_order: NATURAL_ORDER,
     bf16_order: &[],
     mxfp4_dot,
     bf16_dot,
+    // Exact f32 products here: the integer kernel below is the reference of the SIMD ones, not a speed-up.
+    mxfp4_q16: None,
     mxfp4_pack,
     bf16_pack,
     gemm_tile,
@@ -38,6 +44,32 @@ fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
         decode_block(&blocks[b * BLOCK_BYTES..(b + 1) * BLOCK_BYTES], &mut values);
         for (x, o) in xs.iter().zip(out.iter_mut()) {
             *o += dot(&values, &x[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS]) * E8M0_VALUES[s as usize];
+        }
+    }
+}
+
+/// The integer dot of [`crate::quant`] in natural order: the reference the
+/// SIMD integer kernels are tested against.
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(crate) static Q16: Q16Kernel = Q16Kernel { order: NATURAL_ORDER, dot: mxfp4_dot_q16 };
+
+#[cfg(all(test, target_arch = "x86_64"))]
+fn mxfp4_dot_q16(blocks: &[u8], scales: &[u8], xs: &[Q16Row<'_>], out: &mut [f32]) {
+    out.fill(0.0);
+    for (b, &s) in scales.iter().enumerate() {
+        let block = &blocks[b * BLOCK_BYTES..(b + 1) * BLOCK_BYTES];
+        for (x, o) in xs.iter().zip(out.iter_mut()) {
+            let q = &x.values[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS];
+            let sum: i32 = block
+                .iter()
+                .zip(q.chunks_exact(2))
+                .map(|(&byte, q)| {
+                    i32::from(E2M1_TWICE[(byte & 0x0F) as usize]) * i32::from(q[0])
+                        + i32::from(E2M1_TWICE[(byte >> 4) as usize]) * i32::from(q[1])
+                })
+                .sum();
+            // The stored scale divides by 512 (see `quant`): twice the value, times 256.
+            *o += (sum as f32 * 256.0) * x.scales[b] * E8M0_VALUES[s as usize];
         }
     }
 }
