@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use gpt_oss_model::harmony::STOP_TOKENS;
 
 use super::generate::{Driven, Prompt, drive, render_prompt};
+use super::openapi::{GenerateErrors, SseEvent};
 use super::output::{Finish, Output, Piece, TokenLogprob};
 use super::prompt;
 use super::sse;
@@ -30,7 +31,8 @@ use crate::error::{ApiError, from_json_rejection};
 
 /// Chat completions, streaming (SSE) or not.
 #[utoipa::path(post, path = "/v1/chat/completions", request_body = ChatCompletionRequest,
-    responses((status = 200, body = ChatCompletion), (status = 400, body = crate::error::ErrorResponse)))]
+    responses((status = 200, description = "The completion; with `stream: true`, `ChatCompletionChunk` events",
+        content((ChatCompletion = "application/json"), (SseEvent = "text/event-stream"))), GenerateErrors))]
 pub async fn chat_completions(
     State(state): State<AppState>,
     body: Result<Json<ChatCompletionRequest>, JsonRejection>,

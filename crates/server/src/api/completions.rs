@@ -10,6 +10,7 @@ use gpt_oss_model::Tokenizer;
 use gpt_oss_model::harmony::STOP_TOKENS;
 use gpt_oss_model::tokenizer::special;
 
+use super::openapi::{GenerateErrors, SseEvent};
 use super::sse;
 use super::state::{AppState, blocking, new_id, submit_error, unix_now};
 use super::stop::StopStrings;
@@ -18,11 +19,12 @@ use super::types::completions::{
     Completion, CompletionChoice, CompletionLogprobs, CompletionRequest, PromptInput, TopLogprobs, ValidCompletion,
 };
 use crate::engine::{self, GenerateRequest, Generation, TokenEvent};
-use crate::error::{ApiError, ErrorResponse, from_json_rejection};
+use crate::error::{ApiError, from_json_rejection};
 
 /// Text completions, streaming (SSE) or not.
 #[utoipa::path(post, path = "/v1/completions", request_body = CompletionRequest,
-    responses((status = 200, body = Completion), (status = 400, body = ErrorResponse)))]
+    responses((status = 200, description = "The completion; with `stream: true`, `Completion` chunks as events",
+        content((Completion = "application/json"), (SseEvent = "text/event-stream"))), GenerateErrors))]
 pub async fn completions(
     State(state): State<AppState>,
     body: Result<Json<CompletionRequest>, JsonRejection>,

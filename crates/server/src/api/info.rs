@@ -10,11 +10,12 @@ use gpt_oss_model::harmony::{RenderOptions, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::openapi::{AuthErrors, LookupErrors, TokenizeErrors};
 use super::prompt;
 use super::state::{AppState, blocking};
 use super::types::models::{Model, ModelList};
 use super::types::tokenize::{DetokenizeRequest, DetokenizeResponse, TokenizeRequest, TokenizeResponse, ValidTokenize};
-use crate::error::{ApiError, ErrorResponse, from_json_rejection, from_path_rejection};
+use crate::error::{ApiError, from_json_rejection, from_path_rejection};
 
 fn served_model(state: &AppState) -> Model {
     let info = state.backend.info();
@@ -24,14 +25,14 @@ fn served_model(state: &AppState) -> Model {
 }
 
 /// The served model.
-#[utoipa::path(get, path = "/v1/models", responses((status = 200, body = ModelList)))]
+#[utoipa::path(get, path = "/v1/models", responses((status = 200, body = ModelList), AuthErrors))]
 pub async fn list_models(State(state): State<AppState>) -> Json<ModelList> {
     Json(ModelList::new(vec![served_model(&state)]))
 }
 
 /// One model by id.
 #[utoipa::path(get, path = "/v1/models/{model}", params(("model" = String, Path)),
-    responses((status = 200, body = Model), (status = 404, body = ErrorResponse)))]
+    responses((status = 200, body = Model), LookupErrors))]
 pub async fn get_model(
     State(state): State<AppState>,
     model: Result<Path<String>, PathRejection>,
@@ -64,14 +65,14 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
 }
 
 /// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain"), AuthErrors))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }
 
 /// Token ids of a prompt, or of a chat conversation rendered in harmony (as vLLM's `/tokenize`).
 #[utoipa::path(post, path = "/tokenize", request_body = TokenizeRequest,
-    responses((status = 200, body = TokenizeResponse), (status = 400, body = ErrorResponse)))]
+    responses((status = 200, body = TokenizeResponse), TokenizeErrors))]
 pub async fn tokenize(
     State(state): State<AppState>,
     body: Result<Json<TokenizeRequest>, JsonRejection>,
@@ -105,7 +106,7 @@ pub async fn tokenize(
 
 /// Text of token ids.
 #[utoipa::path(post, path = "/detokenize", request_body = DetokenizeRequest,
-    responses((status = 200, body = DetokenizeResponse), (status = 400, body = ErrorResponse)))]
+    responses((status = 200, body = DetokenizeResponse), TokenizeErrors))]
 pub async fn detokenize(
     State(state): State<AppState>,
     body: Result<Json<DetokenizeRequest>, JsonRejection>,

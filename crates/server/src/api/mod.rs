@@ -4,6 +4,7 @@ pub mod chat;
 pub mod completions;
 pub mod generate;
 pub mod info;
+pub mod openapi;
 pub mod output;
 pub mod prompt;
 pub mod responses;

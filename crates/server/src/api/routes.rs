@@ -1,5 +1,5 @@
 //! The router: every endpoint, the API key check, the body size limit, OpenAI-shaped 404/405, request
-//! counting, and `/openapi.json` generated from the request and response types.
+//! counting, and `/openapi.json` (see [`super::openapi`]).
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -7,38 +7,13 @@ use axum::http::{Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{chat, completions, info, responses};
+use super::{chat, completions, info, openapi, responses};
 use crate::error::ApiError;
 
 /// Largest request body accepted (a long conversation with tools fits many times over).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "gpt-oss", description = "OpenAI-compatible API for OpenAI's gpt-oss models"),
-    paths(
-        chat::chat_completions,
-        completions::completions,
-        responses::create_response,
-        responses::get_response,
-        responses::delete_response,
-        info::list_models,
-        info::get_model,
-        info::health,
-        info::metrics,
-        info::tokenize,
-        info::detokenize
-    )
-)]
-struct ApiDoc;
-
-/// The OpenAPI document of the server.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
-}
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -52,7 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tokenize", post(info::tokenize))
         .route("/detokenize", post(info::detokenize))
         .route("/metrics", get(info::metrics))
-        .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
+        .route("/openapi.json", get(openapi_json))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key))
         .route("/health", get(info::health))
         .fallback(not_found)
@@ -60,6 +35,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// The OpenAPI document, with `model` restricted to the names this server answers to.
+async fn openapi_json(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(openapi::document(&state.model_names()))
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

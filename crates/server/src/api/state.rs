@@ -46,9 +46,14 @@ impl AppState {
     /// Checks that `model` names the served model. Its id, or the last part of a hub id (`gpt-oss-20b` for
     /// `openai/gpt-oss-20b`), is accepted.
     pub fn check_model(&self, model: &str) -> Result<(), ApiError> {
-        let id = &self.backend.info().id;
+        if self.model_names().contains(&model) { Ok(()) } else { Err(ApiError::unknown_model(model)) }
+    }
+
+    /// The names [`AppState::check_model`] accepts: the served model's id, and its last part when that differs.
+    pub fn model_names(&self) -> Vec<&str> {
+        let id = self.backend.info().id.as_str();
         let short = id.rsplit('/').next().unwrap_or(id);
-        if model == id || model == short { Ok(()) } else { Err(ApiError::unknown_model(model)) }
+        if short == id { vec![id] } else { vec![id, short] }
     }
 
     /// The token budget of a generation: `requested`, or what the context leaves after the prompt.

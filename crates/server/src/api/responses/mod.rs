@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use self::store::{Missing, StoredResponse};
 use self::turn::Turn;
 use super::generate::{Driven, Prompt, drive, render_prompt};
+use super::openapi::{GenerateErrors, LookupErrors, SseEvent};
 use super::output::{Finish, Output};
 use super::prompt::{self, PromptParts};
 use super::sse;
@@ -38,7 +39,8 @@ use crate::error::{ApiError, INVALID_REQUEST_ERROR, clip, from_json_rejection, f
 
 /// Creates a response, streaming (SSE) or not.
 #[utoipa::path(post, path = "/v1/responses", request_body = ResponsesRequest,
-    responses((status = 200, body = ResponseObject), (status = 400, body = crate::error::ErrorResponse)))]
+    responses((status = 200, description = "The response; with `stream: true`, its typed events",
+        content((ResponseObject = "application/json"), (SseEvent = "text/event-stream"))), GenerateErrors))]
 pub async fn create_response(
     State(state): State<AppState>,
     body: Result<Json<ResponsesRequest>, JsonRejection>,
@@ -88,7 +90,7 @@ pub async fn create_response(
 
 /// Returns a stored response.
 #[utoipa::path(get, path = "/v1/responses/{response_id}", params(("response_id" = String, Path)),
-    responses((status = 200, body = ResponseObject), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = ResponseObject), LookupErrors))]
 pub async fn get_response(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -102,7 +104,7 @@ pub async fn get_response(
 
 /// Deletes a stored response.
 #[utoipa::path(delete, path = "/v1/responses/{response_id}", params(("response_id" = String, Path)),
-    responses((status = 200, body = DeletedResponse), (status = 404, body = crate::error::ErrorResponse)))]
+    responses((status = 200, body = DeletedResponse), LookupErrors))]
 pub async fn delete_response(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,

@@ -88,7 +88,7 @@ pub(crate) fn join_path(prefix: &str, key: &str) -> String {
 }
 
 /// The effort words accepted on input, in the order error messages list them.
-const EFFORT_WORDS: [&str; 4] = ["minimal", "low", "medium", "high"];
+pub(crate) const EFFORT_WORDS: [&str; 4] = ["minimal", "low", "medium", "high"];
 
 /// Parses a reasoning effort: `low`, `medium`, `high`, and `minimal` (the
 /// gpt-5 level below low, which clients configured for gpt-5 send) as `low`.
@@ -494,9 +494,11 @@ pub struct CompletionTokensDetails {
 
 /// Declares a one-value enum that serializes as a fixed string (`"object":
 /// "chat.completion"`), so responses cannot carry a wrong `object` and the
-/// OpenAPI schema shows the constant.
+/// OpenAPI schema shows the constant. `$value` is a `tt`, not a `literal`: a
+/// `literal` fragment reaches the derives wrapped in an invisible group,
+/// which serde reads but utoipa does not (it would publish the variant name).
 macro_rules! object_marker {
-    ($(#[$meta:meta])* $name:ident :: $variant:ident = $value:literal) => {
+    ($(#[$meta:meta])* $name:ident :: $variant:ident = $value:tt) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
         pub enum $name {

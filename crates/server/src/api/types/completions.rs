@@ -32,12 +32,16 @@ pub struct CompletionRequest {
     pub suffix: Option<String>,
     /// Default 16 (also when `null`), as OpenAI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub max_tokens: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1e-30, maximum = 1)]
     pub top_p: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 8)]
     pub n: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
@@ -45,6 +49,7 @@ pub struct CompletionRequest {
     pub stream_options: Option<StreamOptions>,
     /// In [0, 5]: return the log-probabilities of this many most likely tokens per position.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 5)]
     pub logprobs: Option<i64>,
     /// Return the prompt before the completion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,8 +57,10 @@ pub struct CompletionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Stop>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -2, maximum = 2)]
     pub presence_penalty: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -2, maximum = 2)]
     pub frequency_penalty: Option<f64>,
     /// Only absent or equal to `n`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,12 +74,15 @@ pub struct CompletionRequest {
     pub user: Option<String>,
     /// vLLM extension: -1 or 0 disables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -1, maximum = 2147483647)]
     pub top_k: Option<i64>,
     /// vLLM extension, in [0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1)]
     pub min_p: Option<f64>,
     /// vLLM extension, not implemented: only 1 is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1)]
     pub repetition_penalty: Option<f64>,
     #[serde(flatten)]
     #[schema(ignore)]

@@ -10,6 +10,7 @@
 pub mod chat;
 pub mod common;
 pub mod completions;
+pub(crate) mod doc;
 pub mod models;
 pub mod responses;
 pub mod schema;

@@ -16,7 +16,8 @@ use super::chat::{ChatMessage, FunctionTool, Tool, ValidMessage, resolve_effort,
 use super::common::{Limits, reject_unknown};
 use crate::error::ApiError;
 
-/// The body of `POST /tokenize`: `prompt`, or `messages` with the chat options.
+/// The body of `POST /tokenize`: `prompt`, or `messages` with the chat options (the published schema
+/// has one branch for each: `doc::tokenize_request`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TokenizeRequest {
     /// Optional; when given, the handler checks it names a served model.

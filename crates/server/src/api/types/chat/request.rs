@@ -18,6 +18,7 @@ pub struct ChatCompletionRequest {
     pub messages: Vec<ChatMessage>,
     /// Functions the model may call (at most 128).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 128)]
     pub tools: Option<Vec<Tool>>,
     /// `none`, `auto` (default with tools), `required`, or `{"type": "function", "function": {"name"}}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,9 +37,11 @@ pub struct ChatCompletionRequest {
     pub reasoning: Option<ReasoningOptions>,
     /// Deprecated by OpenAI in favour of `max_completion_tokens`, which wins when both are sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub max_tokens: Option<i64>,
     /// Most tokens to generate, reasoning included; at least 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub max_completion_tokens: Option<i64>,
     /// Up to 4 sequences that end the answer (matched in the final text only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,24 +51,30 @@ pub struct ChatCompletionRequest {
     pub seed: Option<i64>,
     /// In [0, 2]; 0 is greedy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f64>,
     /// In (0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1e-30, maximum = 1)]
     pub top_p: Option<f64>,
     /// In [-2, 2].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -2, maximum = 2)]
     pub presence_penalty: Option<f64>,
     /// In [-2, 2].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -2, maximum = 2)]
     pub frequency_penalty: Option<f64>,
     /// Return the log-probability of each output token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<bool>,
     /// In [0, 20]; needs `logprobs: true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 20)]
     pub top_logprobs: Option<i64>,
     /// Choices to generate, 1 to the server's limit (default 8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 8)]
     pub n: Option<i64>,
     /// Stream chunks as server-sent events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,12 +90,15 @@ pub struct ChatCompletionRequest {
     pub logit_bias: Option<BTreeMap<String, f64>>,
     /// vLLM extension: keep only the k most likely tokens; -1 or 0 disables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -1, maximum = 2147483647)]
     pub top_k: Option<i64>,
     /// vLLM extension: drop tokens below `min_p` times the top probability; in [0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1)]
     pub min_p: Option<f64>,
     /// vLLM extension, not implemented: only 1 (no effect) is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1)]
     pub repetition_penalty: Option<f64>,
     /// vLLM extension: `reasoning_effort` inside is honoured; other keys are ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -23,4 +23,5 @@ pub use response::{
     StreamEvent, TextEcho, TopLogprob,
 };
 pub use valid::{Phase, ValidItem, ValidResponses};
+pub(crate) use validate::INCLUDE_KNOWN;
 pub use validate::INCLUDE_LOGPROBS;

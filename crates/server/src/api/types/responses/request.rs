@@ -39,15 +39,19 @@ pub struct ResponsesRequest {
     pub reasoning: Option<ReasoningOptions>,
     /// Most tokens to generate, reasoning included; at least 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub max_output_tokens: Option<i64>,
     /// In [0, 2]; 0 is greedy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 2)]
     pub temperature: Option<f64>,
     /// In (0, 1].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1e-30, maximum = 1)]
     pub top_p: Option<f64>,
     /// In [0, 20]: alternatives per answer token, with `include: ["message.output_text.logprobs"]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 20)]
     pub top_logprobs: Option<i64>,
     /// `{"format": {"type": "text" | "json_object" | "json_schema", ...}}`; `verbosity` is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +61,7 @@ pub struct ResponsesRequest {
     pub store: Option<bool>,
     /// Continue the conversation of a stored response: its input and output come before `input`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1)]
     pub previous_response_id: Option<String>,
     /// Stream typed server-sent events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +166,7 @@ pub enum ItemContent {
 /// A content part: `input_text`, `output_text`, `refusal`, `reasoning_text` or `summary_text` carry text;
 /// images, files and audio are refused (gpt-oss reads text only).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ResponseContentPart)]
 pub struct ContentPart {
     #[serde(rename = "type")]
     pub kind: String,

@@ -32,7 +32,7 @@ pub struct ResponseObject {
     pub top_logprobs: usize,
     pub text: TextEcho,
     /// `none`, `auto`, `required`, or `{"type": "function", "name": ...}`, as resolved.
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::ResponsesToolChoice)]
     pub tool_choice: Value,
     /// The function tools offered, as `{"type": "function", "name", "description", "parameters", "strict"}`.
     #[schema(value_type = Vec<Object>)]
@@ -186,6 +186,7 @@ pub struct Logprob {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = ResponseTopLogprob)]
 pub struct TopLogprob {
     pub token: String,
     pub bytes: Vec<u8>,

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 pub const INCLUDE_LOGPROBS: &str = "message.output_text.logprobs";
 
 /// The `include` values OpenAI defines; all are accepted.
-const INCLUDE_KNOWN: &[&str] = &[
+pub(crate) const INCLUDE_KNOWN: &[&str] = &[
     INCLUDE_LOGPROBS,
     "reasoning.encrypted_content",
     "code_interpreter_call.outputs",
