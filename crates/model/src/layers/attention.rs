@@ -2,6 +2,8 @@
 //! window, as transformers' `eager_attention_forward` computes it: the
 //! sink's logit joins the softmax denominator only.
 
+use rayon::prelude::*;
+
 use crate::config::{Config, LayerType};
 use crate::error::Result;
 use crate::kv_cache::LayerCache;
@@ -76,43 +78,57 @@ impl<'a> Attention<'a> {
         self.o.forward_slice(&out, n)
     }
 
-    /// Softmax attention of queries at positions `pos ..` over `cache`.
+    /// Softmax attention of queries at positions `pos ..` over `cache`: one
+    /// task per query and head, spread over the rayon threads.
     fn attend(&self, q: &[f32], pos: usize, cache: &LayerCache, out: &mut [f32]) {
         let d = self.head_dim;
         let (qd, kd) = (self.heads * d, self.kv_heads * d);
         let group = self.heads / self.kv_heads;
         let scale = (d as f32).powf(-0.5);
         let keys = cache.len(kd);
-        let mut scores = vec![0.0f32; keys];
-        for (t, (qt, ot)) in q.chunks_exact(qd).zip(out.chunks_exact_mut(qd)).enumerate() {
-            let qpos = pos + t;
-            // Visible keys: causal, and within the window on sliding layers.
-            let first = self.window.map_or(0, |w| (qpos + 1).saturating_sub(w)).max(cache.start);
-            let (lo, hi) = (first - cache.start, qpos + 1 - cache.start);
-            for h in 0..self.heads {
-                let kvh = h / group;
-                let qh = &qt[h * d..(h + 1) * d];
+        out.par_chunks_mut(d).enumerate().for_each_init(
+            || vec![0.0f32; keys],
+            |scores, (i, oh)| {
+                let (t, h) = (i / self.heads, i % self.heads);
+                let qpos = pos + t;
+                // Visible keys: causal, and within the window on sliding layers.
+                let first = self.window.map_or(0, |w| (qpos + 1).saturating_sub(w)).max(cache.start);
+                let (lo, hi) = (first - cache.start, qpos + 1 - cache.start);
+                let kv = (h / group) * d;
+                let qh = &q[t * qd + h * d..][..d];
+                let scores = &mut scores[lo..hi];
                 let mut max = self.sinks[h];
-                for (j, score) in scores.iter_mut().enumerate().take(hi).skip(lo) {
-                    let kj = &cache.keys[j * kd + kvh * d..j * kd + (kvh + 1) * d];
-                    *score = qh.iter().zip(kj).map(|(a, b)| a * b).sum::<f32>() * scale;
+                for (j, score) in (lo..hi).zip(scores.iter_mut()) {
+                    *score = dot(qh, &cache.keys[j * kd + kv..][..d]) * scale;
                     max = max.max(*score);
                 }
                 let mut denom = (self.sinks[h] - max).exp();
-                for s in &mut scores[lo..hi] {
+                for s in scores.iter_mut() {
                     *s = (*s - max).exp();
                     denom += *s;
                 }
-                let oh = &mut ot[h * d..(h + 1) * d];
                 oh.fill(0.0);
-                for (j, &p) in scores.iter().enumerate().take(hi).skip(lo) {
-                    let vj = &cache.values[j * kd + kvh * d..j * kd + (kvh + 1) * d];
+                for (j, &p) in (lo..hi).zip(scores.iter()) {
                     let w = p / denom;
-                    for (o, &vv) in oh.iter_mut().zip(vj) {
-                        *o += w * vv;
+                    for (o, &v) in oh.iter_mut().zip(&cache.values[j * kd + kv..][..d]) {
+                        *o += w * v;
                     }
                 }
-            }
+            },
+        );
+    }
+}
+
+/// `sum a[i] b[i]` in eight independent partial sums, which the compiler
+/// keeps in vector lanes (one running sum is a chain it may not reorder).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8.remainder().iter().zip(b8.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in a8.zip(b8) {
+        for ((lane, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
+            *lane += x * y;
         }
     }
+    lanes.iter().sum::<f32>() + tail
 }
