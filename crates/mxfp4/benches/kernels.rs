@@ -18,7 +18,8 @@ use mxfp4::Isa;
 
 mod common;
 
-use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, Shape, UNEMBED, parallel_sum};
+use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, Shape, UNEMBED};
+use mxfp4::bandwidth::parallel_sum;
 
 /// A batch whose single call takes longer than this is skipped.
 const MAX_CALL: Duration = Duration::from_secs(2);

@@ -25,7 +25,8 @@ use mxfp4::Isa;
 
 mod common;
 
-use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, UNEMBED, parallel_sum};
+use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, UNEMBED};
+use mxfp4::bandwidth::read_bandwidth_of;
 
 const DEFAULT_ROUNDS: usize = 5;
 /// Size of the buffer the bandwidth pass reads.
@@ -80,9 +81,9 @@ fn main() {
     let mut prefill_io: Vec<Io> = prefill.iter().map(|w| Io::new(w.shape(), PREFILL_ROWS, 200)).collect();
     let mut results = Vec::with_capacity(rounds);
     for round in 0..rounds {
-        let bw_before = read_bandwidth(&buffer);
+        let bw_before = read_bandwidth_of(&buffer, PASSES);
         let decode_gbs: Vec<f64> = decode.iter().zip(&mut decode_io).map(|(w, io)| decode_gbs(w, io)).collect();
-        let bw_after = read_bandwidth(&buffer);
+        let bw_after = read_bandwidth_of(&buffer, PASSES);
         let clock = clock_ghz(threads);
         let fma = fma_gflops();
         let prefill_gflops: Vec<f64> =
@@ -232,18 +233,6 @@ fn summary(results: &[Round], decode: &[Copies], prefill: &[&Copies], threads: u
         let of_peak = median_opt(results.iter().map(|r| Some(r.prefill_gflops[k] / r.fma?)));
         println!("    {:<28} {gf:>6.1} {:>9}", label(w), opt(of_peak, 2));
     }
-}
-
-/// GB/s of all threads each summing its share of `buf`, best of
-/// [`PASSES`].
-fn read_bandwidth(buf: &[u64]) -> f64 {
-    let mut best = f64::INFINITY;
-    for _ in 0..PASSES {
-        let start = Instant::now();
-        black_box(parallel_sum(buf));
-        best = best.min(start.elapsed().as_secs_f64());
-    }
-    std::mem::size_of_val(buf) as f64 / best / 1e9
 }
 
 /// GB/s of weights read by one-row calls cycling through every copy of

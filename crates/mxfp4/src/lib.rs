@@ -11,6 +11,7 @@
 //!
 //! The crate knows bytes, blocks and instruction sets, nothing of models.
 
+pub mod bandwidth;
 pub mod bf16;
 mod cpu;
 mod error;

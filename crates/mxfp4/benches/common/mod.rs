@@ -233,36 +233,3 @@ impl Io {
         std::hint::black_box(&mut self.y);
     }
 }
-
-/// Wrapping sum of `buf` on all rayon threads, each over its own part: the
-/// read bandwidth a kernel that streams weights is measured against.
-pub fn parallel_sum(buf: &[u64]) -> u64 {
-    rayon::broadcast(|ctx| {
-        let part = buf.len().div_ceil(ctx.num_threads());
-        let lo = (ctx.index() * part).min(buf.len());
-        let hi = (lo + part).min(buf.len());
-        sum(&buf[lo..hi])
-    })
-    .into_iter()
-    .fold(0, u64::wrapping_add)
-}
-
-/// Wrapping sum, vectorized as wide as the CPU goes: on Zen 3 a plain SSE2
-/// loop reads DRAM measurably slower than an AVX2 one.
-fn sum(p: &[u64]) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU just reported AVX2, the feature `sum_avx2` is
-        // compiled for.
-        return unsafe { sum_avx2(p) };
-    }
-    p.iter().fold(0u64, |a, &v| a.wrapping_add(v))
-}
-
-/// Wrapping integer adds reassociate freely, so this compiles to 256-bit
-/// loads and adds.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn sum_avx2(p: &[u64]) -> u64 {
-    p.iter().fold(0u64, |a, &v| a.wrapping_add(v))
-}

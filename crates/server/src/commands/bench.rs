@@ -1,5 +1,8 @@
 //! `gpt-oss bench`: the engine's throughput at given numbers of concurrent streams, without HTTP: each stream
 //! prefills the same prompt and decodes a fixed number of tokens (no stop tokens), all submitted at once.
+//!
+//! `--bandwidth` also measures the machine's read bandwidth (all threads summing a 1 GiB buffer, best of 5), the
+//! limit decode speed is compared against; `--json FILE` writes every figure machine-readably.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,9 +14,9 @@ use gpt_oss_server::metrics::Metrics;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model directory (config.json, tokenizer.json, safetensors).
-    #[arg(long)]
-    model: PathBuf,
+    /// Model directory (config.json, tokenizer.json, safetensors). Optional with --bandwidth alone.
+    #[arg(long, required_unless_present = "bandwidth")]
+    model: Option<PathBuf>,
     /// Numbers of concurrent streams to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
     concurrency: Vec<usize>,
@@ -26,12 +29,90 @@ pub struct Args {
     /// Most tokens per forward step (as `serve --max-batch-tokens`).
     #[arg(long, default_value_t = 512)]
     max_batch_tokens: usize,
+    /// Also measure the read bandwidth (GB/s): all threads sum a 1 GiB buffer, best of 5, before the model loads.
+    #[arg(long)]
+    bandwidth: bool,
+    /// First run one untimed stream (the prompt and 2 generated tokens), as llama-bench warms up before it times.
+    #[arg(long)]
+    warmup: bool,
+    /// Also write the results as JSON to this file ("-" for standard output, instead of the table).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+/// One measured number of streams.
+#[derive(serde::Serialize)]
+struct Row {
+    streams: usize,
+    wall_s: f64,
+    /// Until the last stream's first token: the prefill of every prompt (and the first sampling).
+    ttft_s: f64,
+    /// Prompt tokens of all streams over `ttft_s`.
+    prefill_tok_s: f64,
+    /// Tokens after each stream's first, over the time after the last first token.
+    decode_tok_s: f64,
+    decode_tok_s_per_stream: f64,
+}
+
+#[derive(serde::Serialize)]
+struct Report {
+    model: Option<PathBuf>,
+    threads: usize,
+    kernels: String,
+    prompt_tokens: usize,
+    gen_tokens: usize,
+    max_batch_tokens: usize,
+    warmup: bool,
+    bandwidth_gb_s: Option<f64>,
+    bandwidth_bytes: Option<usize>,
+    runs: Vec<Row>,
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.prompt_tokens == 0 || args.gen_tokens == 0 {
         return Err("--prompt-tokens and --gen-tokens must be at least 1".into());
     }
+    let json_to_stdout = args.json.as_deref().is_some_and(|path| path.as_os_str() == "-");
+    let threads = bandwidth::threads();
+    let mut report = Report {
+        model: args.model.clone(),
+        threads,
+        kernels: mxfp4::Isa::active().to_string(),
+        prompt_tokens: args.prompt_tokens,
+        gen_tokens: args.gen_tokens,
+        max_batch_tokens: args.max_batch_tokens.max(1),
+        warmup: args.warmup,
+        bandwidth_gb_s: None,
+        bandwidth_bytes: None,
+        runs: Vec::new(),
+    };
+    if args.bandwidth {
+        let gbs = bandwidth::measure();
+        report.bandwidth_gb_s = Some(gbs);
+        report.bandwidth_bytes = Some(bandwidth::BYTES);
+        if !json_to_stdout {
+            println!("read bandwidth: {gbs:.2} GB/s ({threads} threads, 1 GiB buffer, best of {})", bandwidth::PASSES);
+        }
+    }
+    if let Some(model) = &args.model {
+        report.runs = measure_streams(&args, model, !json_to_stdout)?;
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report)? + "\n";
+        if json_to_stdout {
+            print!("{text}");
+        } else {
+            std::fs::write(path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn measure_streams(
+    args: &Args,
+    model: &std::path::Path,
+    print_table: bool,
+) -> Result<Vec<Row>, Box<dyn std::error::Error>> {
     let max_streams = args.concurrency.iter().copied().max().unwrap_or(1).max(1);
     let options = EngineOptions {
         model_id: "bench".into(),
@@ -41,12 +122,35 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         max_context: None,
         prefetch: true,
     };
-    let engine = Arc::new(Engine::start(&args.model, options, Arc::new(Metrics::new()))?);
+    let engine = Arc::new(Engine::start(model, options, Arc::new(Metrics::new()))?);
     // A fixed, ordinary prompt: the ids of a repeated sentence.
     let sentence = engine.tokenizer().encode("The quick brown fox jumps over the lazy dog. ", false);
     let prompt: Vec<u32> = sentence.iter().copied().cycle().take(args.prompt_tokens).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    println!("{:>8} {:>12} {:>14} {:>14} {:>12}", "streams", "wall s", "decode tok/s", "per stream", "TTFT s");
+    if args.warmup {
+        let request = GenerateRequest {
+            prompt: prompt.clone(),
+            sampling: SamplingParams { seed: Some(0), ..SamplingParams::default() },
+            max_tokens: 2,
+            stop_tokens: Vec::new(),
+            logit_bias: Vec::new(),
+        };
+        let mut generation = engine.submit(request)?;
+        runtime.block_on(async {
+            while let Some(event) = generation.events.recv().await {
+                if let TokenEvent::Finished { .. } = event {
+                    break;
+                }
+            }
+        });
+    }
+    if print_table {
+        println!(
+            "{:>8} {:>12} {:>14} {:>14} {:>12} {:>14}",
+            "streams", "wall s", "decode tok/s", "per stream", "TTFT s", "prefill tok/s"
+        );
+    }
+    let mut rows = Vec::new();
     for &streams in &args.concurrency {
         let streams = streams.max(1);
         let started = Instant::now();
@@ -89,7 +193,43 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let wall = last_tokens.iter().copied().fold(0.0, f64::max);
         let decoded = (streams * (args.gen_tokens - 1)) as f64;
         let rate = decoded / (wall - ttft).max(f64::EPSILON);
-        println!("{streams:>8} {wall:>12.2} {rate:>14.2} {:>14.2} {ttft:>12.2}", rate / streams as f64);
+        let prefill = (streams * args.prompt_tokens) as f64 / ttft.max(f64::EPSILON);
+        if print_table {
+            println!(
+                "{streams:>8} {wall:>12.2} {rate:>14.2} {:>14.2} {ttft:>12.2} {prefill:>14.2}",
+                rate / streams as f64
+            );
+        }
+        rows.push(Row {
+            streams,
+            wall_s: wall,
+            ttft_s: ttft,
+            prefill_tok_s: prefill,
+            decode_tok_s: rate,
+            decode_tok_s_per_stream: rate / streams as f64,
+        });
     }
-    Ok(())
+    Ok(rows)
+}
+
+/// The read bandwidth decode is bound by: all kernel threads summing a 1 GiB buffer, best of [`PASSES`], as
+/// `crates/mxfp4/benches/roofline.rs` measures it.
+mod bandwidth {
+    /// 1 GiB.
+    pub const BYTES: usize = 1 << 30;
+    pub const PASSES: usize = 5;
+
+    /// The threads the kernels use: rayon's global pool honours `RAYON_NUM_THREADS`, else one per CPU.
+    pub fn threads() -> usize {
+        std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|value| value.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// GB/s (10^9 bytes).
+    pub fn measure() -> f64 {
+        mxfp4::bandwidth::read_bandwidth(BYTES, PASSES)
+    }
 }

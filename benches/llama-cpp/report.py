@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Summarize one compare.sh run: one table on stdout, every raw figure as JSON. Standard library only.
+
+Reads, from --work, for each round R:
+  llama-bf16-R.out  (and llama-q8_0-R.out)  llama-bench -o json: a list of tests, pp512 and tg128
+  llama-*-R.rss, ours-R.rss                 peak resident set size in kB
+  ours-R.json                               `gpt-oss bench --json`: one row per number of streams
+  bandwidth-R.json                          `gpt-oss bench --bandwidth --json`: bandwidth_gb_s
+and the checkpoint's config.json for the bytes one decoded token reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+BF16 = 2
+MXFP4_BYTES_PER_WEIGHT = 17 / 32  # 16 bytes of E2M1 codes + 1 E8M0 scale per block of 32
+
+
+def bytes_per_token(config: dict) -> dict:
+    """Bytes of weights one decoded token reads, from config.json's shapes (hub layout: attention, router,
+    norms and unembedding bf16; experts MXFP4 with bf16 biases). Excludes the KV cache (a few MB at these
+    context lengths) and the one embedding row."""
+    h = config["hidden_size"]
+    layers = config["num_hidden_layers"]
+    experts = config["num_local_experts"]
+    active = config.get("num_experts_per_tok", config.get("experts_per_token"))
+    inter = config["intermediate_size"]
+    head_dim = config.get("head_dim", h // config["num_attention_heads"])
+    q = config["num_attention_heads"] * head_dim
+    kv = config["num_key_value_heads"] * head_dim
+    vocab = config["vocab_size"]
+    attn = BF16 * (h * q + q + 2 * (h * kv + kv) + q * h + h) + BF16 * config["num_attention_heads"]  # + sinks
+    norms = BF16 * 2 * h
+    router = BF16 * (experts * h + experts)
+    expert = MXFP4_BYTES_PER_WEIGHT * (2 * inter * h + h * inter) + BF16 * (2 * inter + h)
+    unembed = BF16 * vocab * h + BF16 * h  # lm_head + final norm
+    per_layer = attn + norms + router + active * expert
+    total = layers * per_layer + unembed
+    return {
+        "total": total,
+        "attention": layers * attn,
+        "router_and_norms": layers * (router + norms),
+        "active_experts": layers * active * expert,
+        "unembedding": unembed,
+        "active_experts_per_layer": active,
+    }
+
+
+def load_json(path: str):
+    with open(path) as f:
+        return json.load(f)
+
+
+def read_rss_kb(path: str) -> int | None:
+    try:
+        text = open(path).read().strip()
+        return int(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+def llama_figures(path: str) -> dict:
+    """pp and tg tokens/s (llama-bench's avg_ts over its repetitions) from a llama-bench -o json file."""
+    out = {}
+    for test in load_json(path):
+        if test.get("n_prompt", 0) > 0 and test.get("n_gen", 0) == 0:
+            key = f"pp{test['n_prompt']}"
+        elif test.get("n_gen", 0) > 0 and test.get("n_prompt", 0) == 0:
+            key = f"tg{test['n_gen']}"
+        else:
+            key = f"pp{test.get('n_prompt')}+tg{test.get('n_gen')}"
+        out[key] = {"tok_s": test["avg_ts"], "stddev": test.get("stddev_ts"), "samples": test.get("samples_ts")}
+        out.setdefault("_meta", {
+            "build_commit": test.get("build_commit"), "build_number": test.get("build_number"),
+            "cpu_info": test.get("cpu_info"), "backends": test.get("backends"), "n_threads": test.get("n_threads"),
+            "model_type": test.get("model_type"), "model_size": test.get("model_size"),
+            "model_n_params": test.get("model_n_params"),
+        })
+    return out
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, spec=".2f", none="-"):
+    return none if value is None else format(value, spec)
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--rounds", type=int, required=True)
+    ap.add_argument("--threads", type=int, required=True)
+    ap.add_argument("--llama-version", required=True)
+    ap.add_argument("--llama-bench", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--gguf-bf16", required=True)
+    ap.add_argument("--gguf-q8")
+    args = ap.parse_args()
+
+    config = load_json(os.path.join(args.model, "config.json"))
+    bpt = bytes_per_token(config)
+    variants = ["bf16"] + (["q8_0"] if args.gguf_q8 else [])
+
+    rounds = []
+    for r in range(1, args.rounds + 1):
+        w = lambda name: os.path.join(args.work, name)  # noqa: E731
+        entry = {"round": r, "bandwidth_gb_s": load_json(w(f"bandwidth-{r}.json"))["bandwidth_gb_s"], "llama": {}}
+        for v in variants:
+            entry["llama"][v] = llama_figures(w(f"llama-{v}-{r}.out"))
+            entry["llama"][v]["peak_rss_kb"] = read_rss_kb(w(f"llama-{v}-{r}.rss"))
+        ours = load_json(w(f"ours-{r}.json"))
+        entry["ours"] = {"runs": ours["runs"], "peak_rss_kb": read_rss_kb(w(f"ours-{r}.rss")),
+                         "kernels": ours.get("kernels"), "threads": ours.get("threads"),
+                         "prompt_tokens": ours.get("prompt_tokens"), "gen_tokens": ours.get("gen_tokens")}
+        rounds.append(entry)
+
+    def ours_row(entry, streams):
+        return next((row for row in entry["ours"]["runs"] if row["streams"] == streams), None)
+
+    bw = median([e["bandwidth_gb_s"] for e in rounds])
+    bound_tok_s = bw * 1e9 / bpt["total"] if bw else None
+
+    summary = {"llama": {}, "ours": {}}
+    for v in variants:
+        summary["llama"][v] = {
+            "pp512_tok_s": median([e["llama"][v].get("pp512", {}).get("tok_s") for e in rounds]),
+            "tg128_tok_s": median([e["llama"][v].get("tg128", {}).get("tok_s") for e in rounds]),
+            "peak_rss_kb": max((e["llama"][v]["peak_rss_kb"] or 0) for e in rounds) or None,
+        }
+    one = [ours_row(e, 1) for e in rounds]
+    summary["ours"] = {
+        "pp512_tok_s": median([row and row["prefill_tok_s"] for row in one]),
+        "tg128_tok_s": median([row and row["decode_tok_s"] for row in one]),
+        "peak_rss_kb": max((e["ours"]["peak_rss_kb"] or 0) for e in rounds) or None,
+        "streams": {},
+    }
+    all_streams = sorted({row["streams"] for e in rounds for row in e["ours"]["runs"]})
+    for s in all_streams:
+        rows = [ours_row(e, s) for e in rounds]
+        summary["ours"]["streams"][str(s)] = {
+            "decode_tok_s": median([row and row["decode_tok_s"] for row in rows]),
+            "prefill_tok_s": median([row and row["prefill_tok_s"] for row in rows]),
+            "ttft_s": median([row and row["ttft_s"] for row in rows]),
+        }
+    # Per-round ratios (each against the llama.cpp run measured minutes before it): their median is less
+    # sensitive to drift on a shared machine than the ratio of medians.
+    ratios = {}
+    for key, ours_key in (("pp512", "prefill_tok_s"), ("tg128", "decode_tok_s")):
+        per_round = []
+        for e, row in zip(rounds, one):
+            theirs = e["llama"]["bf16"].get(key, {}).get("tok_s")
+            if row and theirs:
+                per_round.append(row[ours_key] / theirs)
+        ratios[key] = {"per_round": per_round, "median": median(per_round)}
+
+    gb = lambda kb: kb / 1e6 if kb else None  # noqa: E731 (kB -> GB, decimal)
+    L, O = summary["llama"]["bf16"], summary["ours"]
+    lines = []
+    lines.append(f"gpt-oss-20b ({args.model}), {args.threads} threads, {args.rounds} alternating round(s); "
+                 f"median over rounds (llama-bench: mean of its repetitions per round)")
+    lines.append(f"llama.cpp: llama-cpp-python {args.llama_version}'s vendored copy, "
+                 f"build {L and rounds[0]['llama']['bf16'].get('_meta', {}).get('build_number')}, "
+                 f"bf16 GGUF with MXFP4 experts; ours: kernels {rounds[0]['ours']['kernels']}")
+    lines.append("")
+    head = f"{'':32} {'llama.cpp':>12} {'ours':>12} {'ours/llama':>11}"
+    lines.append(head)
+    lines.append("-" * len(head))
+
+    def ratio(a, b):
+        return a / b if a and b else None
+
+    lines.append(f"{'pp512 tok/s (1 stream)':32} {fmt(L['pp512_tok_s']):>12} {fmt(O['pp512_tok_s']):>12} "
+                 f"{fmt(ratios['pp512']['median']):>11}")
+    lines.append(f"{'tg128 tok/s (1 stream)':32} {fmt(L['tg128_tok_s']):>12} {fmt(O['tg128_tok_s']):>12} "
+                 f"{fmt(ratios['tg128']['median']):>11}")
+    lines.append(f"{'peak RSS GB':32} {fmt(gb(L['peak_rss_kb'])):>12} {fmt(gb(O['peak_rss_kb'])):>12} "
+                 f"{fmt(ratio(O['peak_rss_kb'], L['peak_rss_kb'])):>11}")
+    lines.append(f"{'tg128 of the bandwidth bound':32} {fmt(ratio(L['tg128_tok_s'], bound_tok_s)):>12} "
+                 f"{fmt(ratio(O['tg128_tok_s'], bound_tok_s)):>12}")
+    for v in variants[1:]:
+        Q = summary["llama"][v]
+        lines.append(f"{'llama.cpp ' + v + ' pp512 / tg128':32} {fmt(Q['pp512_tok_s']):>12} / {fmt(Q['tg128_tok_s'])}"
+                     f"  (peak RSS {fmt(gb(Q['peak_rss_kb']))} GB)")
+    lines.append("")
+    lines.append(f"read bandwidth: {fmt(bw)} GB/s (median; rounds: "
+                 f"{', '.join(fmt(e['bandwidth_gb_s']) for e in rounds)}), {args.threads} threads, 1 GiB, best of 5")
+    lines.append(f"bytes read per decoded token: {bpt['total'] / 1e9:.3f} GB (attention {bpt['attention'] / 1e9:.3f}, "
+                 f"{bpt['active_experts_per_layer']} experts/layer {bpt['active_experts'] / 1e9:.3f}, "
+                 f"unembedding {bpt['unembedding'] / 1e9:.3f}, router+norms {bpt['router_and_norms'] / 1e9:.4f})")
+    lines.append(f"bandwidth bound on decode: {fmt(bound_tok_s)} tok/s")
+    one_rate = O["streams"].get("1", {}).get("decode_tok_s")
+    for s in all_streams:
+        if s == 1:
+            continue
+        rate = O["streams"][str(s)]["decode_tok_s"]
+        lines.append(f"ours, {s} streams: aggregate decode {fmt(rate)} tok/s = {fmt(ratio(rate, one_rate))} x 1 stream; "
+                     f"prefill of {s} x {rounds[0]['ours'].get('prompt_tokens', '?')} tokens {fmt(O['streams'][str(s)]['prefill_tok_s'])} tok/s")
+    lines.append("per-round ours/llama: pp512 " + ", ".join(fmt(x) for x in ratios["pp512"]["per_round"])
+                 + "; tg128 " + ", ".join(fmt(x) for x in ratios["tg128"]["per_round"]))
+    table = "\n".join(lines)
+    print(table)
+
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
+    document = {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cpu": cpu_model(),
+        "nproc": os.cpu_count(),
+        "load_average_at_end": load,
+        "threads": args.threads,
+        "rounds": args.rounds,
+        "model": args.model,
+        "llama_cpp_python_version": args.llama_version,
+        "llama_bench": args.llama_bench,
+        "gguf": {"bf16": args.gguf_bf16, **({"q8_0": args.gguf_q8} if args.gguf_q8 else {})},
+        "bytes_per_token": bpt,
+        "bandwidth_gb_s_median": bw,
+        "bandwidth_bound_tok_s": bound_tok_s,
+        "summary": summary,
+        "ratios_ours_over_llama_bf16": ratios,
+        "per_round": rounds,
+        "table": table,
+    }
+    with open(args.results, "w") as f:
+        json.dump(document, f, indent=2)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
