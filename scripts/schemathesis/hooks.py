@@ -14,10 +14,26 @@ import sys
 
 import schemathesis
 
-# CPython 3.11 before 3.11.8 (gh-106905) raises "SystemError: AST constructor recursion depth mismatch" when
-# Hypothesis parses a source file (to describe a lambda) while the stack is already deep, as it is when drawing
-# the nested chat `messages` schema; a higher limit keeps that parse away from it.
+# CPython 3.11 before 3.11.8 (gh-106905) raises "SystemError: AST constructor recursion depth mismatch" from
+# ast.parse when the stack is already deep, as it is while Hypothesis draws the nested chat `messages` schema and
+# describes a strategy's lambda (it parses the lambda's source file for a repr). A higher recursion limit makes it
+# rarer but not impossible (CI met it once in the coverage phase, reported as a flaky schemathesis error). The
+# description is only a repr, so where that parse fails the lambda gets Hypothesis' own fallback for a lambda it
+# cannot read; the generated data is unchanged.
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+if sys.version_info[:3] < (3, 11, 8):
+    from hypothesis.internal import lambda_sources
+
+    # The one function that parses (every caller looks it up in the module when it calls).
+    _describe_lambda = lambda_sources._lambda_description
+
+    def _lambda_description_or_unknown(f, *args, **kwargs):
+        try:
+            return _describe_lambda(f, *args, **kwargs)
+        except SystemError:
+            return "lambda: <unknown>"
+
+    lambda_sources._lambda_description = _lambda_description_or_unknown
 
 # Tokens to generate per choice, and choices per request, at most.
 MAX_TOKENS_CAP = 8
