@@ -5,6 +5,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+/// The threads the probe reads with: rayon's global pool (as the kernels).
+pub fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
 /// GB/s (10^9 bytes) of all rayon threads reading a fresh buffer of `bytes`
 /// (rounded down to 8), best of `passes`.
 pub fn read_bandwidth(bytes: usize, passes: usize) -> f64 {

@@ -86,42 +86,28 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
     if n == 0 {
         return;
     }
-    if n <= DOT_PASSES_MAX_TOKENS {
-        // A few rows: stream the packed weights once per pair of rows,
-        // cheaper than dequantizing every panel for the GEMM.
-        match (w, kernels.mxfp4_q16) {
-            (Weights::Mxfp4(m), Some(q16)) => {
-                let xq = Q16Rows::quantize(x, cols, &q16.order);
-                let rows: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
-                for (pair, ys) in rows.chunks(DOT_MAX_TOKENS).zip(y.chunks_mut(DOT_MAX_TOKENS * m.rows())) {
-                    dot_rows(m.rows(), pair.len(), bias, ys, |r, out| {
-                        (q16.dot)(m.row_blocks(r), m.row_scales(r), pair, out)
-                    });
-                }
-            }
-            _ => {
-                let xp = permute(x, cols, order(kernels, w));
-                let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
-                for (pair, ys) in xs.chunks(DOT_MAX_TOKENS).zip(y.chunks_mut(DOT_MAX_TOKENS * rows)) {
-                    dot_rows(rows, pair.len(), bias, ys, |r, out| match w {
-                        Weights::Mxfp4(m) => (kernels.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), pair, out),
-                        Weights::Bf16(b) => (kernels.bf16_dot)(b.row(r), pair, out),
-                    });
-                }
-            }
-        }
-    } else {
-        let xp = permute(x, cols, order(kernels, w));
-        let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
-        gemm_rows(kernels, w, &xs, bias, y);
+    // A few rows: stream the packed weights once per pair of rows, cheaper
+    // than dequantizing every panel for the GEMM.
+    let passes = n <= DOT_PASSES_MAX_TOKENS;
+    if passes && let (Weights::Mxfp4(m), Some(q16)) = (w, kernels.mxfp4_q16) {
+        let xq = Q16Rows::quantize(x, cols, &q16.order);
+        let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
+        dot_passes(rows, &xs, bias, y, |r, pair, out| (q16.dot)(m.row_blocks(r), m.row_scales(r), pair, out));
+        return;
     }
-}
-
-/// The column order the f32 kernels read activations in.
-fn order<'k>(kernels: &'k Kernels, w: Weights<'_>) -> &'k [u8] {
-    match w {
+    let order: &[u8] = match w {
         Weights::Mxfp4(_) => &kernels.mxfp4_order,
         Weights::Bf16(_) => kernels.bf16_order,
+    };
+    let xp = permute(x, cols, order);
+    let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
+    if passes {
+        dot_passes(rows, &xs, bias, y, |r, pair, out| match w {
+            Weights::Mxfp4(m) => (kernels.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), pair, out),
+            Weights::Bf16(b) => (kernels.bf16_dot)(b.row(r), pair, out),
+        });
+    } else {
+        gemm_rows(kernels, w, &xs, bias, y);
     }
 }
 
@@ -162,6 +148,21 @@ fn transpose_into(yt: &[f32], n: usize, y: &mut [f32]) {
             *v = yt[r * n + t];
         }
     });
+}
+
+/// `y` (`xs.len() x rows`) in passes over the weights, one per pair of
+/// activation rows: `dot(r, pair, out)` writes row `r`'s dot products with
+/// the pair into `out`; the bias is added here.
+fn dot_passes<X: Sync>(
+    rows: usize,
+    xs: &[X],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    dot: impl Fn(usize, &[X], &mut [f32]) + Sync,
+) {
+    for (pair, ys) in xs.chunks(DOT_MAX_TOKENS).zip(y.chunks_mut(DOT_MAX_TOKENS * rows)) {
+        dot_rows(rows, pair.len(), bias, ys, |r, out| dot(r, pair, out));
+    }
 }
 
 /// `y` (`n x rows`) from `dot(r, out)`, which writes row `r`'s dot products

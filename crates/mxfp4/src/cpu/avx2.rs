@@ -72,22 +72,7 @@ const Q16_ORDER: [u8; 32] = {
 
 static Q16: Q16Kernel = Q16Kernel { order: Q16_ORDER, dot: mxfp4_dot_q16 };
 
-fn mxfp4_dot_q16(blocks: &[u8], scales: &[u8], xs: &[Q16Row<'_>], out: &mut [f32]) {
-    let nb = scales.len();
-    assert!(
-        blocks.len() == nb * BLOCK_BYTES
-            && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
-    );
-    // SAFETY: this table is handed out only after the CPU reported AVX2 and
-    // FMA; the lengths the kernel reads were checked above.
-    unsafe {
-        match xs {
-            [x] => out[0] = mxfp4_dot_q16_n::<1>(blocks, scales, [*x])[0],
-            [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_q16_n::<2>(blocks, scales, [*x0, *x1])),
-            _ => unreachable!("at most {} activation rows per dot", super::DOT_MAX_TOKENS),
-        }
-    }
-}
+super::q16_entry_point!();
 
 /// # Safety
 /// AVX2 and FMA present; `blocks` holds 16 bytes per scale, each `x` 32

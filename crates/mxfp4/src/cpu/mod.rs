@@ -84,6 +84,34 @@ macro_rules! simd_entry_points {
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) use simd_entry_points;
 
+/// Defines the safe entry point `mxfp4_dot_q16` of an instruction set's
+/// integer MXFP4 kernel `mxfp4_dot_q16_n` (for its [`Q16Kernel`]), as
+/// [`simd_entry_points`] does for the others.
+macro_rules! q16_entry_point {
+    () => {
+        fn mxfp4_dot_q16(blocks: &[u8], scales: &[u8], xs: &[$crate::quant::Q16Row<'_>], out: &mut [f32]) {
+            use $crate::format::{BLOCK_BYTES, BLOCK_ELEMS};
+            let nb = scales.len();
+            assert!(
+                blocks.len() == nb * BLOCK_BYTES
+                    && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
+            );
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; the lengths the kernel reads were
+            // checked above.
+            unsafe {
+                match xs {
+                    [x] => out[0] = mxfp4_dot_q16_n::<1>(blocks, scales, [*x])[0],
+                    [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_q16_n::<2>(blocks, scales, [*x0, *x1])),
+                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
+                }
+            }
+        }
+    };
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use q16_entry_point;
+
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]

@@ -73,7 +73,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         return Err("--prompt-tokens and --gen-tokens must be at least 1".into());
     }
     let json_to_stdout = args.json.as_deref().is_some_and(|path| path.as_os_str() == "-");
-    let threads = bandwidth::threads();
+    let threads = mxfp4::bandwidth::threads();
     let mut report = Report {
         model: args.model.clone(),
         threads,
@@ -128,14 +128,7 @@ fn measure_streams(
     let prompt: Vec<u32> = sentence.iter().copied().cycle().take(args.prompt_tokens).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     if args.warmup {
-        let request = GenerateRequest {
-            prompt: prompt.clone(),
-            sampling: SamplingParams { seed: Some(0), ..SamplingParams::default() },
-            max_tokens: 2,
-            stop_tokens: Vec::new(),
-            logit_bias: Vec::new(),
-        };
-        let mut generation = engine.submit(request)?;
+        let mut generation = engine.submit(stream_request(&prompt, 0, 2))?;
         runtime.block_on(async {
             while let Some(event) = generation.events.recv().await {
                 if let TokenEvent::Finished { .. } = event {
@@ -156,14 +149,7 @@ fn measure_streams(
         let started = Instant::now();
         let mut generations = Vec::new();
         for seed in 0..streams as u64 {
-            let request = GenerateRequest {
-                prompt: prompt.clone(),
-                sampling: SamplingParams { seed: Some(seed), ..SamplingParams::default() },
-                max_tokens: args.gen_tokens,
-                stop_tokens: Vec::new(),
-                logit_bias: Vec::new(),
-            };
-            generations.push(engine.submit(request)?);
+            generations.push(engine.submit(stream_request(&prompt, seed, args.gen_tokens))?);
         }
         let (first_tokens, last_tokens) = runtime.block_on(async {
             let mut tasks = tokio::task::JoinSet::new();
@@ -212,21 +198,23 @@ fn measure_streams(
     Ok(rows)
 }
 
+/// One stream: `prompt`, then `max_tokens` sampled with `seed` and no stop tokens.
+fn stream_request(prompt: &[u32], seed: u64, max_tokens: usize) -> GenerateRequest {
+    GenerateRequest {
+        prompt: prompt.to_vec(),
+        sampling: SamplingParams { seed: Some(seed), ..SamplingParams::default() },
+        max_tokens,
+        stop_tokens: Vec::new(),
+        logit_bias: Vec::new(),
+    }
+}
+
 /// The read bandwidth decode is bound by: all kernel threads summing a 1 GiB buffer, best of [`PASSES`], as
 /// `crates/mxfp4/benches/roofline.rs` measures it.
 mod bandwidth {
     /// 1 GiB.
     pub const BYTES: usize = 1 << 30;
     pub const PASSES: usize = 5;
-
-    /// The threads the kernels use: rayon's global pool honours `RAYON_NUM_THREADS`, else one per CPU.
-    pub fn threads() -> usize {
-        std::env::var("RAYON_NUM_THREADS")
-            .ok()
-            .and_then(|value| value.parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-    }
 
     /// GB/s (10^9 bytes).
     pub fn measure() -> f64 {
