@@ -22,7 +22,8 @@ Checks, for every request that was not cancelled:
 Any exception (HTTP status >= 400, connection error, timeout, an event the SDK cannot parse) is an error; the
 first 20 messages are kept.
 
-The server's resident memory (VmRSS of /proc/PID/status, with --pid) is sampled every --sample-seconds. Reported:
+The server's resident memory (VmRSS of /proc/PID/status, with --pid) is sampled every --sample-seconds (a quarter
+of a second: a window's peak needs many samples to catch the largest batches). Reported:
 at the start; after the warm-up (the first 10% of the time, 5 s at least); at the end of the load; idle after it;
 the maximum. RSS swings by tens of MiB from step to step under load (a batch's logits and sampling buffers), so
 "after the warm-up" and "at the end" are the peaks of two windows as long as the warm-up: the one right after it
@@ -644,7 +645,9 @@ def main() -> int:
     parser.add_argument("--max-rss-growth-mib", type=float, default=64, help="RSS growth allowed after the warm-up")
     parser.add_argument("--request-timeout", type=float, default=120, help="seconds per request (default 120)")
     parser.add_argument("--idle-timeout", type=float, default=10, help="seconds to wait for idle (default 10)")
-    parser.add_argument("--sample-seconds", type=float, default=1, help="RSS and /metrics sampling period (default 1)")
+    parser.add_argument(
+        "--sample-seconds", type=float, default=0.25, help="RSS and /metrics sampling period (default 0.25)"
+    )
     parser.add_argument("--progress-seconds", type=float, default=10, help="progress line period (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the clients' random choices")
     parser.add_argument("--json-out", help="write the summary as JSON to this file")

@@ -2,6 +2,8 @@
 //! window, as transformers' `eager_attention_forward` computes it: the
 //! sink's logit joins the softmax denominator only.
 
+use std::cell::RefCell;
+
 use rayon::prelude::*;
 
 use crate::config::{Config, LayerType};
@@ -85,23 +87,18 @@ impl<'a> Attention<'a> {
         let (qd, kd) = (self.heads * d, self.kv_heads * d);
         let group = self.heads / self.kv_heads;
         let scale = (d as f32).powf(-0.5);
-        let keys = cache.len(kd);
-        out.par_chunks_mut(d).enumerate().for_each_init(
-            || vec![0.0f32; keys],
-            |scores, (i, oh)| {
-                let (t, h) = (i / self.heads, i % self.heads);
-                let qpos = pos + t;
-                // Visible keys: causal, and within the window on sliding layers.
-                let first = self.window.map_or(0, |w| (qpos + 1).saturating_sub(w)).max(cache.start);
-                let (lo, hi) = (first - cache.start, qpos + 1 - cache.start);
-                let kv = (h / group) * d;
-                let qh = &q[t * qd + h * d..][..d];
-                let scores = &mut scores[lo..hi];
-                let mut max = self.sinks[h];
-                for (j, score) in (lo..hi).zip(scores.iter_mut()) {
-                    *score = dot(qh, &cache.keys[j * kd + kv..][..d]) * scale;
-                    max = max.max(*score);
-                }
+        out.par_chunks_mut(d).enumerate().for_each(|(i, oh)| {
+            let (t, h) = (i / self.heads, i % self.heads);
+            let qpos = pos + t;
+            // Visible keys: causal, and within the window on sliding layers.
+            let first = self.window.map_or(0, |w| (qpos + 1).saturating_sub(w)).max(cache.start);
+            let (lo, hi) = (first - cache.start, qpos + 1 - cache.start);
+            let kv = (h / group) * d;
+            let qh = &q[t * qd + h * d..][..d];
+            SCORES.with_borrow_mut(|scores| {
+                scores.clear();
+                scores.extend((lo..hi).map(|j| dot(qh, &cache.keys[j * kd + kv..][..d]) * scale));
+                let max = scores.iter().copied().fold(self.sinks[h], f32::max);
                 let mut denom = (self.sinks[h] - max).exp();
                 for s in scores.iter_mut() {
                     *s = (*s - max).exp();
@@ -114,9 +111,16 @@ impl<'a> Attention<'a> {
                         *o += w * v;
                     }
                 }
-            },
-        );
+            });
+        });
     }
+}
+
+thread_local! {
+    /// One query's attention scores: a buffer per thread, reused by every
+    /// task that thread runs, rather than an allocation per task on each
+    /// rayon worker (churn in the allocator's per-thread arenas under load).
+    static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `sum a[i] b[i]` in eight independent partial sums, which the compiler
