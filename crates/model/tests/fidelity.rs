@@ -16,7 +16,7 @@ const LOGPROB_BOUND: f32 = 2e-2;
 /// How far chunked prefill may move the logits from one whole-prompt forward.
 /// The same f32 kernels give the same sums up to ordering (1e-4). Where the
 /// CPU rounds decode activations to 16-bit integers for MXFP4 experts
-/// (`Isa::quantizes_mxfp4_decode`, chunks of up to 6 rows), each expert input
+/// (`Isa::quantizes_mxfp4_decode`, up to `DECODE_MAX_ROWS` rows), each expert input
 /// moves by up to 2^-15 of its block's largest value, ~5e-4 in these logits;
 /// a cache or masking fault moves them by whole units.
 fn chunk_bound() -> f32 {

@@ -24,4 +24,4 @@ pub use bf16::Bf16Matrix;
 pub use cpu::Isa;
 pub use error::FormatError;
 pub use format::{Mxfp4Experts, Mxfp4Matrix};
-pub use linear::{Weights, linear, linear_with};
+pub use linear::{DECODE_MAX_ROWS, Weights, linear, linear_with};

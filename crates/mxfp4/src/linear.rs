@@ -2,12 +2,12 @@
 //! then runs the chosen instruction set's kernels on all cores, split over
 //! output rows.
 //!
-//! Up to six activation rows (decode, or a few tokens routed to one expert)
-//! stream the packed weights through the dot kernels, once per pair of rows.
-//! More rows (prefill, or several tokens routed to
-//! one expert) dequantize a narrow panel of rows into cache and run a
-//! register-tiled f32 GEMM over it: the dequantized matrix never exists
-//! whole.
+//! A few activation rows (decode of a few streams, or a few tokens routed to
+//! one expert) stream the packed weights through the dot kernels: each
+//! weight row is read once and meets every activation row while in L1.
+//! More rows (prefill, or many tokens routed to one expert) dequantize a
+//! narrow panel of rows into cache and run a register-tiled f32 GEMM over
+//! it: the dequantized matrix never exists whole.
 
 use std::borrow::Cow;
 
@@ -63,7 +63,7 @@ impl<'a> From<Bf16Matrix<'a>> for Weights<'a> {
 
 /// `y[t, r] = sum_k W[r, k] x[t, k] + bias[r]` for `n` activation rows: `x`
 /// is `n x cols`, `y` is `n x rows`, both row-major. Products and sums are
-/// f32, except MXFP4 decode (up to six rows) on instruction sets with an
+/// f32, except MXFP4 decode (up to [`DECODE_MAX_ROWS`] rows) on instruction sets with an
 /// integer kernel ([`Isa::quantizes_mxfp4_decode`]), whose activations are
 /// first rounded to 16-bit integers per block of 32, within 2^-15 of the
 /// block's largest magnitude. Uses [`Isa::active`].
@@ -86,9 +86,9 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
     if n == 0 {
         return;
     }
-    // A few rows: stream the packed weights once per pair of rows, cheaper
-    // than dequantizing every panel for the GEMM.
-    let passes = n <= DOT_PASSES_MAX_TOKENS;
+    // A few rows: stream the packed weights once, cheaper than dequantizing
+    // every panel for the GEMM.
+    let passes = n <= DECODE_MAX_ROWS;
     if passes && let (Weights::Mxfp4(m), Some(q16)) = (w, kernels.mxfp4_q16) {
         let xq = Q16Rows::quantize(x, cols, &q16.order);
         let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
@@ -111,10 +111,10 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
     }
 }
 
-/// Most activation rows computed by passes of the dot kernels rather than
-/// the GEMM: below this, dequantizing panels costs more than re-reading the
-/// packed weights (measured with `gpt-oss run` prefill on the synthetic 20b).
-const DOT_PASSES_MAX_TOKENS: usize = 6;
+/// Most activation rows [`linear`] computes with the dot kernels (decode)
+/// rather than the GEMM (prefill): up to here, dequantizing each panel of
+/// rows costs more than its few activation rows save.
+pub const DECODE_MAX_ROWS: usize = 16;
 
 /// Each row of `x` with every chunk of `order.len()` columns rearranged so
 /// that position `j` holds column `order[j]`; columns past the last whole
@@ -150,9 +150,10 @@ fn transpose_into(yt: &[f32], n: usize, y: &mut [f32]) {
     });
 }
 
-/// `y` (`xs.len() x rows`) in passes over the weights, one per pair of
-/// activation rows: `dot(r, pair, out)` writes row `r`'s dot products with
-/// the pair into `out`; the bias is added here.
+/// `y` (`xs.len() x rows`) from the dot kernels: `dot(r, pair, out)` writes
+/// row `r`'s dot products with a pair of activation rows into `out`; the
+/// bias is added here. Every pair takes its turn on a weight row before the
+/// next row, so the row is read from memory once and from L1 after that.
 fn dot_passes<X: Sync>(
     rows: usize,
     xs: &[X],
@@ -160,20 +161,16 @@ fn dot_passes<X: Sync>(
     y: &mut [f32],
     dot: impl Fn(usize, &[X], &mut [f32]) + Sync,
 ) {
-    for (pair, ys) in xs.chunks(DOT_MAX_TOKENS).zip(y.chunks_mut(DOT_MAX_TOKENS * rows)) {
-        dot_rows(rows, pair.len(), bias, ys, |r, out| dot(r, pair, out));
-    }
-}
-
-/// `y` (`n x rows`) from `dot(r, out)`, which writes row `r`'s dot products
-/// with the `n` activation rows into `out`, plus the bias.
-fn dot_rows(rows: usize, n: usize, bias: Option<&[f32]>, y: &mut [f32], dot: impl Fn(usize, &mut [f32]) + Sync) {
+    let n = xs.len();
+    debug_assert!(n <= DECODE_MAX_ROWS);
     let chunk = rows_per_task(rows, 4);
     let fill = |(ci, out): (usize, &mut [f32])| {
-        let mut dots = [0.0f32; DOT_MAX_TOKENS];
+        let mut dots = [0.0f32; DECODE_MAX_ROWS];
         for (i, o) in out.chunks_exact_mut(n).enumerate() {
             let r = ci * chunk + i;
-            dot(r, &mut dots[..n]);
+            for (pair, d) in xs.chunks(DOT_MAX_TOKENS).zip(dots.chunks_mut(DOT_MAX_TOKENS)) {
+                dot(r, pair, &mut d[..pair.len()]);
+            }
             let b = bias.map_or(0.0, |b| b[r]);
             for (ot, d) in o.iter_mut().zip(dots) {
                 *ot = d + b;

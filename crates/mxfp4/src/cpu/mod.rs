@@ -175,7 +175,7 @@ impl Isa {
         })
     }
 
-    /// Whether MXFP4 decode (up to six activation rows) on this instruction
+    /// Whether MXFP4 decode (up to [`crate::DECODE_MAX_ROWS`] activation rows) on this instruction
     /// set rounds the activations to 16-bit integers per block of 32 (see
     /// [`crate::linear`]) instead of multiplying them as f32. False where
     /// the CPU cannot run it.
