@@ -92,6 +92,13 @@ impl<'a> GptOss<'a> {
     /// Runs the new tokens of every sequence, appends them to their caches,
     /// and returns the logits of each sequence's last new token.
     pub fn forward(&self, batch: &mut [SequenceInput<'_>]) -> Result<Vec<Vec<f32>>> {
+        // On a rayon worker, every parallel loop of the pass starts from a
+        // thread of the pool; from any other thread, each of the hundreds of
+        // loops per token would be handed over to the pool and waited for.
+        rayon::scope(|_| self.forward_on_pool(batch))
+    }
+
+    fn forward_on_pool(&self, batch: &mut [SequenceInput<'_>]) -> Result<Vec<Vec<f32>>> {
         let (h, vocab) = (self.config.hidden_size, self.config.vocab_size);
         for (s, seq) in batch.iter().enumerate() {
             if seq.tokens.is_empty() {

@@ -59,9 +59,11 @@ impl<'a> Attention<'a> {
     ) -> Vec<f32> {
         let n: usize = lens.iter().sum();
         let (qd, kd) = (self.heads * self.head_dim, self.kv_heads * self.head_dim);
-        let mut q = self.q.forward_slice(x, n);
-        let mut k = self.k.forward_slice(x, n);
-        let v = self.v.forward_slice(x, n);
+        // Side by side: one decode token's k and v products are short.
+        let ((mut q, mut k), v) = rayon::join(
+            || rayon::join(|| self.q.forward_slice(x, n), || self.k.forward_slice(x, n)),
+            || self.v.forward_slice(x, n),
+        );
         let mut out = vec![0.0f32; n * qd];
         let mut row = 0;
         for ((&len, &pos), cache) in lens.iter().zip(positions).zip(caches.iter_mut()) {

@@ -4,6 +4,7 @@
 //! expert are computed together, so its weights are read once per step.
 
 use mxfp4::Mxfp4Experts;
+use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::error::Result;
@@ -40,7 +41,6 @@ impl<'a> Moe<'a> {
     /// `x` is `[n, hidden]`; returns `[n, hidden]`.
     pub fn forward(&self, x: &[f32], n: usize) -> Vec<f32> {
         let (experts, hidden) = (self.gate_up.experts(), self.down.rows());
-        let inter = self.down.cols();
         let logits = self.router.forward_slice(x, n);
         // Tokens of each expert, with their routing weights.
         let mut routed: Vec<Vec<(usize, f32)>> = vec![Vec::new(); experts];
@@ -49,16 +49,14 @@ impl<'a> Moe<'a> {
                 routed[e].push((t, w));
             }
         }
+        // The experts run side by side: each one's two products are parallel
+        // too, but a product of one token is too short to keep every thread
+        // busy to its end.
+        let experts: Vec<(usize, &[(usize, f32)])> =
+            routed.iter().enumerate().filter(|(_, t)| !t.is_empty()).map(|(e, t)| (e, t.as_slice())).collect();
+        let outputs: Vec<Vec<f32>> = experts.par_iter().map(|&(e, tokens)| self.expert(e, tokens, x)).collect();
         let mut out = vec![0.0f32; n * hidden];
-        for (e, tokens) in routed.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
-            let m = tokens.len();
-            let xs: Vec<f32> = tokens.iter().flat_map(|&(t, _)| &x[t * hidden..(t + 1) * hidden]).copied().collect();
-            let mut gate_up = vec![0.0f32; m * 2 * inter];
-            let gu_bias = &self.gate_up_bias[e * 2 * inter..(e + 1) * 2 * inter];
-            mxfp4::linear(self.gate_up.expert(e), &xs, m, Some(gu_bias), &mut gate_up);
-            let act: Vec<f32> = gate_up.chunks_exact(2).map(|gl| self.swiglu(gl[0], gl[1])).collect();
-            let mut down = vec![0.0f32; m * hidden];
-            mxfp4::linear(self.down.expert(e), &act, m, Some(&self.down_bias[e * hidden..(e + 1) * hidden]), &mut down);
+        for (&(_, tokens), down) in experts.iter().zip(&outputs) {
             for (&(t, w), d) in tokens.iter().zip(down.chunks_exact(hidden)) {
                 for (o, &v) in out[t * hidden..(t + 1) * hidden].iter_mut().zip(d) {
                     *o += w * v;
@@ -66,6 +64,19 @@ impl<'a> Moe<'a> {
             }
         }
         out
+    }
+
+    /// Expert `e` on the rows of `x` its `tokens` name: `[tokens, hidden]`.
+    fn expert(&self, e: usize, tokens: &[(usize, f32)], x: &[f32]) -> Vec<f32> {
+        let (hidden, inter, m) = (self.down.rows(), self.down.cols(), tokens.len());
+        let xs: Vec<f32> = tokens.iter().flat_map(|&(t, _)| &x[t * hidden..(t + 1) * hidden]).copied().collect();
+        let mut gate_up = vec![0.0f32; m * 2 * inter];
+        let gu_bias = &self.gate_up_bias[e * 2 * inter..(e + 1) * 2 * inter];
+        mxfp4::linear(self.gate_up.expert(e), &xs, m, Some(gu_bias), &mut gate_up);
+        let act: Vec<f32> = gate_up.chunks_exact(2).map(|gl| self.swiglu(gl[0], gl[1])).collect();
+        let mut down = vec![0.0f32; m * hidden];
+        mxfp4::linear(self.down.expert(e), &act, m, Some(&self.down_bias[e * hidden..(e + 1) * hidden]), &mut down);
+        down
     }
 
     /// Interleaved gate (even) and linear (odd) halves of `gate_up`.
