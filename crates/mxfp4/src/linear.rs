@@ -88,11 +88,11 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
     }
     // A few rows: stream the packed weights once, cheaper than dequantizing
     // every panel for the GEMM.
-    let passes = n <= DECODE_MAX_ROWS;
-    if passes && let (Weights::Mxfp4(m), Some(q16)) = (w, kernels.mxfp4_q16) {
+    let decode = n <= DECODE_MAX_ROWS;
+    if decode && let (Weights::Mxfp4(m), Some(q16)) = (w, kernels.mxfp4_q16) {
         let xq = Q16Rows::quantize(x, cols, &q16.order);
         let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
-        dot_passes(rows, &xs, bias, y, |r, pair, out| (q16.dot)(m.row_blocks(r), m.row_scales(r), pair, out));
+        dot_rows(rows, &xs, bias, y, |r, pair, out| (q16.dot)(m.row_blocks(r), m.row_scales(r), pair, out));
         return;
     }
     let order: &[u8] = match w {
@@ -101,8 +101,8 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
     };
     let xp = permute(x, cols, order);
     let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
-    if passes {
-        dot_passes(rows, &xs, bias, y, |r, pair, out| match w {
+    if decode {
+        dot_rows(rows, &xs, bias, y, |r, pair, out| match w {
             Weights::Mxfp4(m) => (kernels.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), pair, out),
             Weights::Bf16(b) => (kernels.bf16_dot)(b.row(r), pair, out),
         });
@@ -154,7 +154,7 @@ fn transpose_into(yt: &[f32], n: usize, y: &mut [f32]) {
 /// row `r`'s dot products with a pair of activation rows into `out`; the
 /// bias is added here. Every pair takes its turn on a weight row before the
 /// next row, so the row is read from memory once and from L1 after that.
-fn dot_passes<X: Sync>(
+fn dot_rows<X: Sync>(
     rows: usize,
     xs: &[X],
     bias: Option<&[f32]>,

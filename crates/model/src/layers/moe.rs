@@ -52,11 +52,11 @@ impl<'a> Moe<'a> {
         // The experts run side by side: each one's two products are parallel
         // too, but a product of one token is too short to keep every thread
         // busy to its end.
-        let experts: Vec<(usize, &[(usize, f32)])> =
+        let active: Vec<(usize, &[(usize, f32)])> =
             routed.iter().enumerate().filter(|(_, t)| !t.is_empty()).map(|(e, t)| (e, t.as_slice())).collect();
-        let outputs: Vec<Vec<f32>> = experts.par_iter().map(|&(e, tokens)| self.expert(e, tokens, x)).collect();
+        let outputs: Vec<Vec<f32>> = active.par_iter().map(|&(e, tokens)| self.expert(e, tokens, x)).collect();
         let mut out = vec![0.0f32; n * hidden];
-        for (&(_, tokens), down) in experts.iter().zip(&outputs) {
+        for (&(_, tokens), down) in active.iter().zip(&outputs) {
             for (&(t, w), d) in tokens.iter().zip(down.chunks_exact(hidden)) {
                 for (o, &v) in out[t * hidden..(t + 1) * hidden].iter_mut().zip(d) {
                     *o += w * v;

@@ -40,6 +40,10 @@ pub struct Args {
     json: Option<PathBuf>,
 }
 
+/// The buffer `--bandwidth` reads (1 GiB, far beyond the caches) and the passes whose best counts.
+const BANDWIDTH_BYTES: usize = 1 << 30;
+const BANDWIDTH_PASSES: usize = 5;
+
 /// One measured number of streams.
 #[derive(serde::Serialize)]
 struct Row {
@@ -87,11 +91,11 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         runs: Vec::new(),
     };
     if args.bandwidth {
-        let gbs = bandwidth::measure();
+        let gbs = mxfp4::bandwidth::read_bandwidth(BANDWIDTH_BYTES, BANDWIDTH_PASSES);
         report.bandwidth_gb_s = Some(gbs);
-        report.bandwidth_bytes = Some(bandwidth::BYTES);
+        report.bandwidth_bytes = Some(BANDWIDTH_BYTES);
         if !json_to_stdout {
-            println!("read bandwidth: {gbs:.2} GB/s ({threads} threads, 1 GiB buffer, best of {})", bandwidth::PASSES);
+            println!("read bandwidth: {gbs:.2} GB/s ({threads} threads, 1 GiB buffer, best of {BANDWIDTH_PASSES})");
         }
     }
     if let Some(model) = &args.model {
@@ -206,18 +210,5 @@ fn stream_request(prompt: &[u32], seed: u64, max_tokens: usize) -> GenerateReque
         max_tokens,
         stop_tokens: Vec::new(),
         logit_bias: Vec::new(),
-    }
-}
-
-/// The read bandwidth decode is bound by: all kernel threads summing a 1 GiB buffer, best of [`PASSES`], as
-/// `crates/mxfp4/benches/roofline.rs` measures it.
-mod bandwidth {
-    /// 1 GiB.
-    pub const BYTES: usize = 1 << 30;
-    pub const PASSES: usize = 5;
-
-    /// GB/s (10^9 bytes).
-    pub fn measure() -> f64 {
-        mxfp4::bandwidth::read_bandwidth(BYTES, PASSES)
     }
 }
