@@ -14,7 +14,7 @@ use crate::config::{Config, GenerationConfig, eos_token_ids};
 use crate::error::{ModelError, Result};
 use crate::kv_cache::{Cache, LayerCache};
 use crate::layers::attention::Attention;
-use crate::layers::linear::Linear;
+use crate::layers::linear::{DenseFormat, Linear};
 use crate::layers::moe::Moe;
 use crate::layers::norm::RmsNorm;
 use crate::layers::rope::Rope;
@@ -46,8 +46,15 @@ pub struct SequenceInput<'c> {
 
 impl<'a> GptOss<'a> {
     /// Reads `config.json` and `generation_config.json` from `dir` and
-    /// binds every weight of `ckpt` (opened from the same directory).
+    /// binds every weight of `ckpt` (opened from the same directory), as
+    /// published.
     pub fn load(dir: &Path, ckpt: &'a Checkpoint) -> Result<Self> {
+        Self::load_with(dir, ckpt, DenseFormat::Bf16)
+    }
+
+    /// [`GptOss::load`] with the attention projections and the unembedding
+    /// held in `dense`. The router stays bf16: expert choice is exact.
+    pub fn load_with(dir: &Path, ckpt: &'a Checkpoint, dense: DenseFormat) -> Result<Self> {
         let config = Config::from_file(&dir.join("config.json"))?;
         let generation = GenerationConfig::from_file(&dir.join("generation_config.json"))?;
         let (h, v) = (config.hidden_size, config.vocab_size);
@@ -57,7 +64,7 @@ impl<'a> GptOss<'a> {
                 let p = format!("model.layers.{l}");
                 Ok(DecoderLayer {
                     input_norm: RmsNorm::load(ckpt, &format!("{p}.input_layernorm.weight"), h, eps)?,
-                    attention: Attention::load(ckpt, &config, l)?,
+                    attention: Attention::load(ckpt, &config, l, dense)?,
                     post_attention_norm: RmsNorm::load(ckpt, &format!("{p}.post_attention_layernorm.weight"), h, eps)?,
                     moe: Moe::load(ckpt, &config, l)?,
                 })
@@ -69,7 +76,7 @@ impl<'a> GptOss<'a> {
             embed: ckpt.bf16("model.embed_tokens.weight", &[v, h])?,
             layers,
             norm: RmsNorm::load(ckpt, "model.norm.weight", h, eps)?,
-            lm_head: Linear::load_bf16(ckpt, lm_head_name, v, h, false)?,
+            lm_head: Linear::load_dense(ckpt, lm_head_name, v, h, false, dense)?,
             rope: Rope::new(&config),
             config,
         })

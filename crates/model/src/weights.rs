@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use half::bf16;
 use memmap2::Mmap;
@@ -35,7 +37,13 @@ struct Entry {
 pub struct Checkpoint {
     shards: Vec<Shard>,
     tensors: HashMap<String, Entry>,
+    /// Byte ranges of each shard that the model no longer reads.
+    released: Mutex<Vec<(usize, Range<usize>)>>,
 }
+
+/// Released ranges are advised out of memory in whole units of this size,
+/// a multiple of every common page size (4, 16 and 64 KiB).
+const RELEASE_UNIT: usize = 64 << 10;
 
 #[derive(Deserialize)]
 struct Index {
@@ -69,7 +77,7 @@ impl Checkpoint {
             }
             (vec![single], None)
         };
-        let mut checkpoint = Checkpoint { shards: Vec::new(), tensors: HashMap::new() };
+        let mut checkpoint = Checkpoint { shards: Vec::new(), tensors: HashMap::new(), released: Mutex::default() };
         for path in files {
             checkpoint.add_shard(path)?;
         }
@@ -128,21 +136,72 @@ impl Checkpoint {
         self.tensors.keys().map(String::as_str)
     }
 
-    /// Reads every page of every shard once, so that the first forward
-    /// pass does not wait on the disk. `progress` gets the bytes read so
-    /// far, in steps of a few megabytes.
+    /// Reads every page of every shard once, but those of released tensors,
+    /// so that the first forward pass does not wait on the disk. `progress`
+    /// gets the bytes read so far, in steps of a few megabytes, up to
+    /// [`Checkpoint::prefetch_len`].
     pub fn prefetch(&self, mut progress: impl FnMut(u64)) {
         const PAGE: usize = 4096;
         const STEP: usize = 16 << 20;
         let mut done = 0u64;
-        for shard in &self.shards {
-            for chunk in shard.map.chunks(STEP) {
-                let sum = chunk.iter().step_by(PAGE).fold(0u8, |a, &b| a.wrapping_add(b));
-                std::hint::black_box(sum);
-                done += chunk.len() as u64;
-                progress(done);
+        for (s, shard) in self.shards.iter().enumerate() {
+            for range in self.kept_ranges(s) {
+                for chunk in shard.map[range].chunks(STEP) {
+                    let sum = chunk.iter().step_by(PAGE).fold(0u8, |a, &b| a.wrapping_add(b));
+                    std::hint::black_box(sum);
+                    done += chunk.len() as u64;
+                    progress(done);
+                }
             }
         }
+    }
+
+    /// Bytes [`Checkpoint::prefetch`] reads: every shard's, less released tensors'.
+    pub fn prefetch_len(&self) -> u64 {
+        (0..self.shards.len()).flat_map(|s| self.kept_ranges(s)).map(|r| r.len() as u64).sum()
+    }
+
+    /// Shard `s` less its released ranges, in order.
+    fn kept_ranges(&self, s: usize) -> Vec<Range<usize>> {
+        let mut released: Vec<Range<usize>> = self
+            .released
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(rs, _)| *rs == s)
+            .map(|(_, r)| r.clone())
+            .collect();
+        released.sort_by_key(|r| r.start);
+        let mut kept = Vec::new();
+        let mut at = 0;
+        for r in released {
+            if r.start > at {
+                kept.push(at..r.start);
+            }
+            at = at.max(r.end);
+        }
+        let len = self.shards[s].map.len();
+        if at < len {
+            kept.push(at..len);
+        }
+        kept
+    }
+
+    /// Tells the checkpoint that the model no longer reads tensor `name`
+    /// (it holds a converted copy): [`Checkpoint::prefetch`] skips it and
+    /// its pages leave this process's resident memory, so that the copy
+    /// does not add to it. Views of it stay valid; reading them again only
+    /// faults the pages back in. Unknown names are ignored.
+    pub fn release(&self, name: &str) {
+        let Some(entry) = self.tensors.get(name) else { return };
+        let shard = &self.shards[entry.shard];
+        // Whole units inside the tensor: its neighbours stay resident.
+        let start = entry.start.next_multiple_of(RELEASE_UNIT);
+        let end = entry.end / RELEASE_UNIT * RELEASE_UNIT;
+        if end > start {
+            advise_dont_need(&shard.map, start, end - start);
+        }
+        self.released.lock().unwrap_or_else(|p| p.into_inner()).push((entry.shard, entry.start..entry.end));
     }
 
     /// Bytes of all shards: what loading maps.
@@ -191,6 +250,19 @@ impl Checkpoint {
         Ok(Mxfp4Experts::new(prefix, blocks, &blocks_shape, scales, &blocks_shape[..3])?)
     }
 }
+
+/// Drops `len` bytes of `map` from `offset` out of this process's resident
+/// memory. Advice only: where the system refuses, the pages stay.
+#[cfg(unix)]
+fn advise_dont_need(map: &Mmap, offset: usize, len: usize) {
+    // SAFETY: the map is a read-only file mapping, so dropping its pages
+    // loses nothing: a later read faults the file's bytes back in. The
+    // range lies within the map (inside one tensor's bytes).
+    let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+}
+
+#[cfg(not(unix))]
+fn advise_dont_need(_map: &Mmap, _offset: usize, _len: usize) {}
 
 fn bf16_slice<'a>(name: &str, bytes: &'a [u8]) -> std::result::Result<&'a [bf16], mxfp4::FormatError> {
     let len = bytes.len() / 2;

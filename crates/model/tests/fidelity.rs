@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gpt_oss_model::{Checkpoint, GptOss, SequenceInput};
+use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, SequenceInput};
 use serde::Deserialize;
 
 const LOGPROB_BOUND: f32 = 2e-2;
@@ -18,9 +18,10 @@ const LOGPROB_BOUND: f32 = 2e-2;
 /// CPU rounds decode activations to 16-bit integers for MXFP4 experts
 /// (`Isa::quantizes_mxfp4_decode`, up to `DECODE_MAX_ROWS` rows), each expert input
 /// moves by up to 2^-15 of its block's largest value, ~5e-4 in these logits;
-/// a cache or masking fault moves them by whole units.
-fn chunk_bound() -> f32 {
-    if mxfp4::Isa::active().quantizes_mxfp4_decode() { 2e-3 } else { 1e-4 }
+/// a cache or masking fault moves them by whole units. Requantized dense
+/// weights round decode activations the same way on every CPU.
+fn chunk_bound(dense: DenseFormat) -> f32 {
+    if mxfp4::Isa::active().quantizes_mxfp4_decode() || dense != DenseFormat::Bf16 { 2e-3 } else { 1e-4 }
 }
 
 #[derive(Deserialize)]
@@ -69,10 +70,17 @@ fn prefill(model: &GptOss<'_>, prompt: &[u32], chunk: usize) -> (Vec<f32>, gpt_o
     (logits, cache)
 }
 
-fn check_checkpoint(name: &str) {
+fn check_checkpoint(name: &str, dense: DenseFormat) {
+    check_checkpoint_within(name, dense, LOGPROB_BOUND, true);
+}
+
+/// Last-position log-probabilities within `bound` of the goldens, greedy
+/// continuations identical when `same_greedy`, chunked and batched forward
+/// passes consistent.
+fn check_checkpoint_within(name: &str, dense: DenseFormat, bound: f32, same_greedy: bool) {
     let dir = fixture(name);
     let ckpt = Checkpoint::open(&dir).unwrap();
-    let model = GptOss::load(&dir, &ckpt).unwrap();
+    let model = GptOss::load_with(&dir, &ckpt, dense).unwrap();
     let goldens = goldens(&dir);
     let mut worst = 0.0f32;
     for (i, g) in goldens.prompts.iter().enumerate() {
@@ -80,7 +88,7 @@ fn check_checkpoint(name: &str) {
         let (logits, mut cache) = prefill(&model, &g.prompt, usize::MAX);
         let err = max_abs_diff(&log_softmax(&logits), &g.last_logprobs);
         worst = worst.max(err);
-        assert!(err <= LOGPROB_BOUND, "{name} prompt {i}: logprobs differ by {err} > {LOGPROB_BOUND}");
+        assert!(err <= bound, "{name} prompt {i}: logprobs differ by {err} > {bound}");
 
         // Greedy continuation.
         let mut next = argmax(&logits);
@@ -90,16 +98,21 @@ fn check_checkpoint(name: &str) {
             next = argmax(&model.forward(&mut batch).unwrap()[0]);
             greedy.push(next);
         }
-        assert_eq!(greedy, g.greedy, "{name} prompt {i}: greedy continuation differs");
+        if same_greedy {
+            assert_eq!(greedy, g.greedy, "{name} prompt {i}: greedy continuation differs");
+        }
 
         // Chunked prefill gives the same logits.
         for chunk in [1, 3, 7] {
             let (chunked, _) = prefill(&model, &g.prompt, chunk);
             let diff = max_abs_diff(&chunked, &logits);
-            assert!(diff <= chunk_bound(), "{name} prompt {i}: prefill in chunks of {chunk} moves logits by {diff}");
+            assert!(
+                diff <= chunk_bound(dense),
+                "{name} prompt {i}: prefill in chunks of {chunk} moves logits by {diff}"
+            );
         }
     }
-    eprintln!("{name}: worst last-position logprob difference from transformers {worst:e}");
+    eprintln!("{name} ({dense} dense weights): worst last-position logprob difference from transformers {worst:e}");
 
     // All prompts in one batched call give each prompt's own logits.
     let mut caches: Vec<_> = goldens.prompts.iter().map(|_| model.new_cache()).collect();
@@ -112,18 +125,38 @@ fn check_checkpoint(name: &str) {
     let batched = model.forward(&mut batch).unwrap();
     for (i, (g, logits)) in goldens.prompts.iter().zip(&batched).enumerate() {
         let err = max_abs_diff(&log_softmax(logits), &g.last_logprobs);
-        assert!(err <= LOGPROB_BOUND, "{name} prompt {i} in a batch: logprobs differ by {err}");
+        assert!(err <= bound, "{name} prompt {i} in a batch: logprobs differ by {err}");
     }
 }
 
 #[test]
 fn tiny_a_matches_transformers() {
-    check_checkpoint("tiny-a");
+    check_checkpoint("tiny-a", DenseFormat::Bf16);
 }
 
 #[test]
 fn tiny_b_sharded_matches_transformers() {
-    check_checkpoint("tiny-b");
+    check_checkpoint("tiny-b", DenseFormat::Bf16);
+}
+
+#[test]
+fn tiny_a_with_12_bit_dense_weights_matches_transformers() {
+    check_checkpoint("tiny-a", DenseFormat::Q12);
+}
+
+#[test]
+fn tiny_b_with_12_bit_dense_weights_matches_transformers() {
+    check_checkpoint("tiny-b", DenseFormat::Q12);
+}
+
+/// 8-bit dense weights trade fidelity for speed, past the bound: this pins
+/// how far (5e-2 to 1.1e-1 measured on these checkpoints, where
+/// transformers' own bf16 path is ~5e-2 off its f32 one); greedy
+/// continuations may take another path (tiny-a's third prompt does).
+#[test]
+fn tiny_checkpoints_with_8_bit_dense_weights_stay_within_0_15() {
+    check_checkpoint_within("tiny-a", DenseFormat::Q8, 0.15, false);
+    check_checkpoint_within("tiny-b", DenseFormat::Q8, 0.15, false);
 }
 
 #[test]

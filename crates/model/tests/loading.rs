@@ -232,3 +232,26 @@ fn empty_directory_says_what_is_missing() {
     let err = Checkpoint::open(&dir.path().join("absent")).err().unwrap().to_string();
     assert!(err.contains("absent: no such model directory"), "{err}");
 }
+
+#[test]
+fn converted_dense_weights_are_released_and_not_prefetched() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-a");
+    let config = Config::from_file(&dir.join("config.json")).unwrap();
+    let ckpt = Checkpoint::open(&dir).unwrap();
+    let _model = gpt_oss_model::GptOss::load(&dir, &ckpt).unwrap();
+    assert_eq!(ckpt.prefetch_len(), ckpt.byte_len() as u64, "bf16 weights stay where they are mapped");
+
+    let ckpt = Checkpoint::open(&dir).unwrap();
+    let _model = gpt_oss_model::GptOss::load_with(&dir, &ckpt, gpt_oss_model::DenseFormat::Q12).unwrap();
+    let (h, q, kv) = (
+        config.hidden_size,
+        config.num_attention_heads * config.head_dim(),
+        config.num_key_value_heads * config.head_dim(),
+    );
+    let per_layer = 2 * (2 * q * h + 2 * kv * h);
+    let converted = per_layer * config.num_hidden_layers + 2 * config.vocab_size * h;
+    assert_eq!(ckpt.prefetch_len(), (ckpt.byte_len() - converted) as u64, "q/k/v/o and lm_head are skipped");
+    let mut last = 0;
+    ckpt.prefetch(|done| last = done);
+    assert_eq!(last, ckpt.prefetch_len());
+}

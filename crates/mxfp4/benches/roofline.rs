@@ -60,9 +60,11 @@ fn main() {
         Copies::bf16(Q_PROJ, None, 2),
         // 1.16 GB: one copy already streams from DRAM.
         Copies::bf16(UNEMBED, Some(1), 3),
+        Copies::q12(Q_PROJ, None, 5),
+        Copies::q8(Q_PROJ, None, 6),
     ];
     let down = Copies::mxfp4(DOWN, None, 4);
-    let prefill = [&decode[0], &down, &decode[1]];
+    let prefill = [&decode[0], &down, &decode[1], &decode[3], &decode[4]];
     for w in decode.iter().chain([&down]) {
         println!(
             "  {:<5} {:<8} {:>6}x{:<5} x{:<3} copies {:>7.1} MB each, {:>7.1} MB in all",

@@ -4,6 +4,8 @@
 //! - [`format`]: the MXFP4 layout of the Hugging Face gpt-oss checkpoints
 //!   and zero-copy, shape-checked views over its bytes;
 //! - [`bf16`]: the same for dense bf16 matrices;
+//! - [`Q12Matrix`] and [`Q8Matrix`]: dense weights requantized at load to
+//!   12 or 8 bits, for bandwidth-bound decode;
 //! - [`reference`]: scalar dequantization and mat-mul, the truth the fast
 //!   kernels are tested against;
 //! - [`linear`]: the fast path, dispatched at run time to AVX-512, AVX2,
@@ -17,6 +19,8 @@ mod cpu;
 mod error;
 pub mod format;
 pub mod linear;
+mod q12;
+mod q8;
 mod quant;
 pub mod reference;
 
@@ -25,3 +29,5 @@ pub use cpu::Isa;
 pub use error::FormatError;
 pub use format::{Mxfp4Experts, Mxfp4Matrix};
 pub use linear::{DECODE_MAX_ROWS, Weights, linear, linear_with};
+pub use q8::Q8Matrix;
+pub use q12::Q12Matrix;

@@ -14,8 +14,10 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 
 use crate::bf16::Bf16Matrix;
-use crate::cpu::{DOT_MAX_TOKENS, Isa, Kernels};
+use crate::cpu::{DOT_MAX_TOKENS, Isa, Kernels, NATURAL_ORDER};
 use crate::format::Mxfp4Matrix;
+use crate::q8::Q8Matrix;
+use crate::q12::Q12Matrix;
 use crate::quant::{Q16Row, Q16Rows};
 
 /// A weight matrix in one of the formats the kernels compute from.
@@ -23,6 +25,8 @@ use crate::quant::{Q16Row, Q16Rows};
 pub enum Weights<'a> {
     Mxfp4(Mxfp4Matrix<'a>),
     Bf16(Bf16Matrix<'a>),
+    Q8(&'a Q8Matrix),
+    Q12(&'a Q12Matrix),
 }
 
 impl Weights<'_> {
@@ -30,6 +34,8 @@ impl Weights<'_> {
         match self {
             Weights::Mxfp4(w) => w.rows(),
             Weights::Bf16(w) => w.rows(),
+            Weights::Q8(w) => w.rows(),
+            Weights::Q12(w) => w.rows(),
         }
     }
 
@@ -37,6 +43,8 @@ impl Weights<'_> {
         match self {
             Weights::Mxfp4(w) => w.cols(),
             Weights::Bf16(w) => w.cols(),
+            Weights::Q8(w) => w.cols(),
+            Weights::Q12(w) => w.cols(),
         }
     }
 
@@ -45,6 +53,8 @@ impl Weights<'_> {
         match self {
             Weights::Mxfp4(w) => w.byte_len(),
             Weights::Bf16(w) => w.byte_len(),
+            Weights::Q8(w) => w.byte_len(),
+            Weights::Q12(w) => w.byte_len(),
         }
     }
 }
@@ -61,12 +71,25 @@ impl<'a> From<Bf16Matrix<'a>> for Weights<'a> {
     }
 }
 
+impl<'a> From<&'a Q8Matrix> for Weights<'a> {
+    fn from(w: &'a Q8Matrix) -> Self {
+        Weights::Q8(w)
+    }
+}
+
+impl<'a> From<&'a Q12Matrix> for Weights<'a> {
+    fn from(w: &'a Q12Matrix) -> Self {
+        Weights::Q12(w)
+    }
+}
+
 /// `y[t, r] = sum_k W[r, k] x[t, k] + bias[r]` for `n` activation rows: `x`
 /// is `n x cols`, `y` is `n x rows`, both row-major. Products and sums are
-/// f32, except MXFP4 decode (up to [`DECODE_MAX_ROWS`] rows) on instruction sets with an
-/// integer kernel ([`Isa::quantizes_mxfp4_decode`]), whose activations are
-/// first rounded to 16-bit integers per block of 32, within 2^-15 of the
-/// block's largest magnitude. Uses [`Isa::active`].
+/// f32, except in decode (up to [`DECODE_MAX_ROWS`] rows) from 8-bit weights,
+/// and from MXFP4 on instruction sets with an integer kernel
+/// ([`Isa::quantizes_mxfp4_decode`]): there the activations are first
+/// rounded to 16-bit integers per block of 32, within 2^-15 of the block's
+/// largest magnitude. Uses [`Isa::active`].
 ///
 /// Panics when the slice lengths do not match the shapes.
 pub fn linear<'a>(w: impl Into<Weights<'a>>, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mut [f32]) {
@@ -86,29 +109,54 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
     if n == 0 {
         return;
     }
-    // A few rows: stream the packed weights once, cheaper than dequantizing
-    // every panel for the GEMM.
-    let decode = n <= DECODE_MAX_ROWS;
-    if decode && let (Weights::Mxfp4(m), Some(q16)) = (w, kernels.mxfp4_q16) {
-        let xq = Q16Rows::quantize(x, cols, &q16.order);
-        let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
-        dot_rows(rows, &xs, bias, y, |r, pair, out| (q16.dot)(m.row_blocks(r), m.row_scales(r), pair, out));
+    if n <= DECODE_MAX_ROWS {
+        // A few rows: stream the packed weights once, cheaper than
+        // dequantizing every panel for the GEMM.
+        match w {
+            Weights::Mxfp4(m) => match kernels.mxfp4_q16 {
+                Some(q16) => {
+                    let xq = Q16Rows::quantize(x, cols, &q16.order);
+                    let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
+                    dot_rows(rows, &xs, bias, y, |r, pair, out| (q16.dot)(m.row_blocks(r), m.row_scales(r), pair, out));
+                }
+                None => {
+                    let xp = permute(x, cols, &kernels.mxfp4_order);
+                    let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
+                    dot_rows(rows, &xs, bias, y, |r, pair, out| {
+                        (kernels.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), pair, out)
+                    });
+                }
+            },
+            Weights::Bf16(b) => {
+                let xp = permute(x, cols, kernels.bf16_order);
+                let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
+                dot_rows(rows, &xs, bias, y, |r, pair, out| (kernels.bf16_dot)(b.row(r), pair, out));
+            }
+            Weights::Q8(q) => {
+                let xq = Q16Rows::quantize(x, cols, &NATURAL_ORDER);
+                let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
+                dot_rows(rows, &xs, bias, y, |r, pair, out| {
+                    (kernels.q8_dot)(q.row_values(r), q.row_scales(r), pair, out)
+                });
+            }
+            Weights::Q12(q) => {
+                let xq = Q16Rows::quantize(x, cols, &NATURAL_ORDER);
+                let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
+                dot_rows(rows, &xs, bias, y, |r, pair, out| {
+                    (kernels.q12_dot)(q.row_packed(r), q.row_scales(r), pair, out)
+                });
+            }
+        }
         return;
     }
     let order: &[u8] = match w {
         Weights::Mxfp4(_) => &kernels.mxfp4_order,
         Weights::Bf16(_) => kernels.bf16_order,
+        Weights::Q8(_) | Weights::Q12(_) => &NATURAL_ORDER,
     };
     let xp = permute(x, cols, order);
     let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
-    if decode {
-        dot_rows(rows, &xs, bias, y, |r, pair, out| match w {
-            Weights::Mxfp4(m) => (kernels.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), pair, out),
-            Weights::Bf16(b) => (kernels.bf16_dot)(b.row(r), pair, out),
-        });
-    } else {
-        gemm_rows(kernels, w, &xs, bias, y);
-    }
+    gemm_rows(kernels, w, &xs, bias, y);
 }
 
 /// Most activation rows [`linear`] computes with the dot kernels (decode)
@@ -206,6 +254,8 @@ fn gemm_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y
             match w {
                 Weights::Mxfp4(m) => (k.mxfp4_pack)(&m, r0, valid, panel),
                 Weights::Bf16(b) => (k.bf16_pack)(&b, r0, valid, panel),
+                Weights::Q8(q) => pack_dequantized(valid, nr, panel, |i, row| q.dequantize_row(r0 + i, row)),
+                Weights::Q12(q) => pack_dequantized(valid, nr, panel, |i, row| q.dequantize_row(r0 + i, row)),
             }
             acc.fill(0.0);
             let mut a: [&[f32]; MAX_MR] = [&[]; MAX_MR];
@@ -228,4 +278,20 @@ fn gemm_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y
         },
     );
     transpose_into(&yt, n, y);
+}
+
+/// Fills a GEMM panel laid out `[cols][nr]` in natural column order with
+/// `valid` rows that `dequantize(i, row)` writes, zero-padding the rest.
+fn pack_dequantized(valid: usize, nr: usize, panel: &mut [f32], dequantize: impl Fn(usize, &mut [f32])) {
+    let cols = panel.len() / nr;
+    if valid < nr {
+        panel.fill(0.0);
+    }
+    let mut row = vec![0.0f32; cols];
+    for i in 0..valid {
+        dequantize(i, &mut row);
+        for (k, &v) in row.iter().enumerate() {
+            panel[k * nr + i] = v;
+        }
+    }
 }

@@ -6,6 +6,7 @@
 
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, Mxfp4Matrix, e2m1_code, e8m0_to_f32};
+use crate::{Q8Matrix, Q12Matrix};
 
 /// Row `r` of `w` as f32 values.
 pub fn dequantize_row(w: &Mxfp4Matrix<'_>, r: usize, out: &mut [f32]) {
@@ -43,6 +44,16 @@ pub fn bf16_linear(w: &Bf16Matrix<'_>, x: &[f32], n: usize, bias: Option<&[f32]>
             *o = v.to_f32();
         }
     });
+}
+
+/// The same as [`mxfp4_linear`] for an 8-bit matrix.
+pub fn q8_linear(w: &Q8Matrix, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mut [f32]) {
+    linear_by_rows(w.rows(), w.cols(), x, n, bias, y, |r, row| w.dequantize_row(r, row));
+}
+
+/// The same as [`mxfp4_linear`] for a 12-bit matrix.
+pub fn q12_linear(w: &Q12Matrix, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mut [f32]) {
+    linear_by_rows(w.rows(), w.cols(), x, n, bias, y, |r, row| w.dequantize_row(r, row));
 }
 
 fn linear_by_rows(

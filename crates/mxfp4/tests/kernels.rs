@@ -6,7 +6,7 @@
 mod common;
 
 use common::{abs_sums, assert_close, assert_close_plus, q16_error_bounds, random_bf16, random_f32, random_mxfp4, rng};
-use mxfp4::{Bf16Matrix, Isa, Mxfp4Matrix, linear_with, reference};
+use mxfp4::{Bf16Matrix, Isa, Mxfp4Matrix, Q8Matrix, Q12Matrix, Weights, linear_with, reference};
 
 /// Scale bytes of ordinary weights: 2^-17 .. 2^8.
 const TYPICAL_SCALES: &[u8] = &[110, 118, 120, 122, 124, 126, 127, 128, 130, 135];
@@ -47,6 +47,39 @@ fn check_bf16(data: &[half::bf16], rows: usize, cols: usize, x: &[f32], n: usize
         let mut got = vec![f32::NAN; n * rows];
         linear_with(isa, w, x, n, bias, &mut got);
         assert_close(&got, &want, &sums, cols, &format!("{isa} bf16 {rows}x{cols} n={n}"));
+    }
+}
+
+/// The 8- and 12-bit kernels of every ISA against the reference over the
+/// same quantized values: decode rounds activations to 16 bits, prefill
+/// does not.
+fn check_requantized(data: &[half::bf16], rows: usize, cols: usize, x: &[f32], n: usize, bias: Option<&[f32]>) {
+    let bf16 = Bf16Matrix::new("w", data, rows, cols).unwrap();
+    let q8 = Q8Matrix::quantize("w", &bf16).unwrap();
+    let q12 = Q12Matrix::quantize("w", &bf16).unwrap();
+    for (w, name) in [(Weights::Q8(&q8), "q8"), (Weights::Q12(&q12), "q12")] {
+        let mut dense = vec![0.0; rows * cols];
+        let mut want = vec![0.0; n * rows];
+        match w {
+            Weights::Q8(q) => {
+                reference::q8_linear(q, x, n, bias, &mut want);
+                dense.chunks_exact_mut(cols).enumerate().for_each(|(r, row)| q.dequantize_row(r, row));
+            }
+            Weights::Q12(q) => {
+                reference::q12_linear(q, x, n, bias, &mut want);
+                dense.chunks_exact_mut(cols).enumerate().for_each(|(r, row)| q.dequantize_row(r, row));
+            }
+            _ => unreachable!(),
+        }
+        let sums = abs_sums(&dense, x, bias, rows, cols, n);
+        let q16 = q16_error_bounds(&dense, x, rows, cols, n);
+        let exact = vec![0.0; n * rows];
+        for isa in isas() {
+            let mut got = vec![f32::NAN; n * rows];
+            linear_with(isa, w, x, n, bias, &mut got);
+            let extra = if n <= mxfp4::DECODE_MAX_ROWS { &q16 } else { &exact };
+            assert_close_plus(&got, &want, &sums, extra, cols, &format!("{isa} {name} {rows}x{cols} n={n}"));
+        }
     }
 }
 
@@ -199,6 +232,56 @@ fn bf16_very_long_rows() {
     for &n in &[1, 2, 3] {
         let x = random_f32(&mut rng, n * cols, 1.0);
         check_bf16(&w, rows, cols, &x, n, None);
+    }
+}
+
+#[test]
+fn requantized_random_shapes() {
+    let mut rng = rng(10);
+    for &(rows, blocks) in &[(1, 1), (3, 2), (7, 3), (16, 1), (17, 5), (33, 4), (100, 9), (6, 90)] {
+        let cols = blocks * 32;
+        let w = random_bf16(&mut rng, rows * cols);
+        let bias = random_f32(&mut rng, rows, 1.0);
+        for &n in TOKEN_COUNTS {
+            let x = random_f32(&mut rng, n * cols, 3.0);
+            check_requantized(&w, rows, cols, &x, n, Some(&bias));
+            check_requantized(&w, rows, cols, &x, n, None);
+        }
+    }
+}
+
+#[test]
+fn requantized_tiny_weights_and_activations_and_a_nan_row() {
+    use half::bf16;
+    let (rows, cols) = (4, 96);
+    let mut w: Vec<bf16> = (0..rows * cols).map(|i| bf16::from_f32((i % 7) as f32 * 1e-30 - 3e-30)).collect();
+    w[2 * cols + 40] = bf16::NAN;
+    let mut rng = rng(11);
+    for &n in &[1, 2, 7, 20] {
+        let x = random_f32(&mut rng, n * cols, 1e-20);
+        check_requantized(&w, rows, cols, &x, n, None);
+        let bf16 = Bf16Matrix::new("w", &w, rows, cols).unwrap();
+        let (q8, q12) = (Q8Matrix::quantize("w", &bf16).unwrap(), Q12Matrix::quantize("w", &bf16).unwrap());
+        for q in [Weights::Q8(&q8), Weights::Q12(&q12)] {
+            let mut y = vec![0.0; n * rows];
+            linear_with(Isa::active(), q, &x, n, None, &mut y);
+            for t in 0..n {
+                let row = &y[t * rows..(t + 1) * rows];
+                assert!(row[2].is_nan() && row.iter().filter(|v| v.is_nan()).count() == 1, "{row:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn requantized_gpt_oss_attention_shape() {
+    let mut rng = rng(12);
+    let (rows, cols) = (64, 2880);
+    let w = random_bf16(&mut rng, rows * cols);
+    let bias = random_f32(&mut rng, rows, 1.0);
+    for &n in &[1, 2, 8, 40] {
+        let x = random_f32(&mut rng, n * cols, 1.0);
+        check_requantized(&w, rows, cols, &x, n, Some(&bias));
     }
 }
 

@@ -3,12 +3,12 @@
 use gpt_oss_model::Checkpoint;
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Reads every weight of `ckpt` into memory, showing a progress bar of the bytes read.
+/// Reads every weight of `ckpt` the model reads into memory, showing a progress bar of the bytes read.
 pub fn prefetch(ckpt: &Checkpoint) {
     let style = ProgressStyle::with_template(
         "loading weights {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
     );
-    let bar = ProgressBar::new(ckpt.byte_len() as u64);
+    let bar = ProgressBar::new(ckpt.prefetch_len());
     if let Ok(style) = style {
         bar.set_style(style);
     }

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::config::{Config, LayerType};
 use crate::error::Result;
 use crate::kv_cache::LayerCache;
-use crate::layers::linear::{Linear, f32_vec};
+use crate::layers::linear::{DenseFormat, Linear, f32_vec};
 use crate::layers::rope::Rope;
 use crate::weights::Checkpoint;
 
@@ -27,16 +27,16 @@ pub struct Attention<'a> {
 }
 
 impl<'a> Attention<'a> {
-    pub fn load(ckpt: &'a Checkpoint, config: &Config, layer: usize) -> Result<Self> {
+    pub fn load(ckpt: &'a Checkpoint, config: &Config, layer: usize, dense: DenseFormat) -> Result<Self> {
         let p = format!("model.layers.{layer}.self_attn");
         let (h, kvh, d, hidden) =
             (config.num_attention_heads, config.num_key_value_heads, config.head_dim(), config.hidden_size);
         let bias = config.attention_bias;
         Ok(Self {
-            q: Linear::load_bf16(ckpt, &format!("{p}.q_proj"), h * d, hidden, bias)?,
-            k: Linear::load_bf16(ckpt, &format!("{p}.k_proj"), kvh * d, hidden, bias)?,
-            v: Linear::load_bf16(ckpt, &format!("{p}.v_proj"), kvh * d, hidden, bias)?,
-            o: Linear::load_bf16(ckpt, &format!("{p}.o_proj"), hidden, h * d, bias)?,
+            q: Linear::load_dense(ckpt, &format!("{p}.q_proj"), h * d, hidden, bias, dense)?,
+            k: Linear::load_dense(ckpt, &format!("{p}.k_proj"), kvh * d, hidden, bias, dense)?,
+            v: Linear::load_dense(ckpt, &format!("{p}.v_proj"), kvh * d, hidden, bias, dense)?,
+            o: Linear::load_dense(ckpt, &format!("{p}.o_proj"), hidden, h * d, bias, dense)?,
             sinks: f32_vec(ckpt, &format!("{p}.sinks"), &[h])?,
             heads: h,
             kv_heads: kvh,

@@ -11,7 +11,7 @@
 #![allow(dead_code)]
 
 use half::bf16;
-use mxfp4::{Bf16Matrix, Mxfp4Matrix, Weights};
+use mxfp4::{Bf16Matrix, Mxfp4Matrix, Q8Matrix, Q12Matrix, Weights};
 use rayon::prelude::*;
 
 /// Least total size of the copies a weight bench cycles through.
@@ -134,8 +134,27 @@ pub fn random_f32(len: usize, seed: u64) -> Vec<f32> {
 
 /// `count` distinct random copies of one matrix, in one format.
 pub enum Copies {
-    Mxfp4 { shape: Shape, count: usize, blocks: Vec<u8>, scales: Vec<u8> },
-    Bf16 { shape: Shape, count: usize, data: Vec<bf16> },
+    Mxfp4 {
+        shape: Shape,
+        count: usize,
+        blocks: Vec<u8>,
+        scales: Vec<u8>,
+    },
+    Bf16 {
+        shape: Shape,
+        count: usize,
+        data: Vec<bf16>,
+    },
+    /// bf16 copies requantized at load, as `--dense-weights q12` does.
+    Q12 {
+        shape: Shape,
+        copies: Vec<Q12Matrix>,
+    },
+    /// The same for `--dense-weights q8`.
+    Q8 {
+        shape: Shape,
+        copies: Vec<Q8Matrix>,
+    },
 }
 
 impl Copies {
@@ -157,15 +176,48 @@ impl Copies {
         Copies::Bf16 { shape, count, data }
     }
 
+    /// 12-bit copies of `shape`, requantized from as many bf16 copies as
+    /// [`Copies::bf16`] makes.
+    pub fn q12(shape: Shape, count: Option<usize>, seed: u64) -> Self {
+        let copies = Self::requantized(shape, count, seed, Q12Matrix::quantize);
+        Copies::Q12 { shape, copies }
+    }
+
+    /// The same in 8 bits.
+    pub fn q8(shape: Shape, count: Option<usize>, seed: u64) -> Self {
+        let copies = Self::requantized(shape, count, seed, Q8Matrix::quantize);
+        Copies::Q8 { shape, copies }
+    }
+
+    fn requantized<Q>(
+        shape: Shape,
+        count: Option<usize>,
+        seed: u64,
+        quantize: impl Fn(&str, &Bf16Matrix<'_>) -> Result<Q, mxfp4::FormatError>,
+    ) -> Vec<Q> {
+        let bf16 = Self::bf16(shape, count, seed);
+        (0..bf16.count())
+            .map(|i| match bf16.weights(i) {
+                Weights::Bf16(w) => quantize(shape.name, &w).expect("whole blocks"),
+                _ => unreachable!("bf16 copies"),
+            })
+            .collect()
+    }
+
     pub fn shape(&self) -> Shape {
         match self {
-            Copies::Mxfp4 { shape, .. } | Copies::Bf16 { shape, .. } => *shape,
+            Copies::Mxfp4 { shape, .. }
+            | Copies::Bf16 { shape, .. }
+            | Copies::Q12 { shape, .. }
+            | Copies::Q8 { shape, .. } => *shape,
         }
     }
 
     pub fn count(&self) -> usize {
         match self {
             Copies::Mxfp4 { count, .. } | Copies::Bf16 { count, .. } => *count,
+            Copies::Q12 { copies, .. } => copies.len(),
+            Copies::Q8 { copies, .. } => copies.len(),
         }
     }
 
@@ -173,6 +225,8 @@ impl Copies {
         match self {
             Copies::Mxfp4 { .. } => "mxfp4",
             Copies::Bf16 { .. } => "bf16",
+            Copies::Q12 { .. } => "q12",
+            Copies::Q8 { .. } => "q8",
         }
     }
 
@@ -193,6 +247,8 @@ impl Copies {
                     .expect("consistent shape")
                     .into()
             }
+            Copies::Q12 { copies, .. } => (&copies[i]).into(),
+            Copies::Q8 { copies, .. } => (&copies[i]).into(),
         }
     }
 

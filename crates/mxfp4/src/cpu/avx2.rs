@@ -30,6 +30,8 @@ static KERNELS: Kernels = Kernels {
     bf16_order: &BF16_ORDER,
     mxfp4_dot,
     bf16_dot,
+    q8_dot,
+    q12_dot,
     mxfp4_q16: Some(&Q16),
     mxfp4_pack,
     bf16_pack,
@@ -133,6 +135,103 @@ unsafe fn q16_block<const T: usize>(
             // scale: their product alone can underflow where the result does not.
             let xd = _mm256_set1_ps(*xs[t].scales.get_unchecked(b));
             acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sum), xd), _mm256_set1_ps(ws), acc[t]);
+        }
+    }
+}
+
+super::dense_int_entry_points!();
+
+/// # Safety
+/// AVX2 and FMA present; `values` holds 32 values per scale, each `x` 32
+/// values and one scale per scale of the row.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_>; T]) -> [f32; T] {
+    // Separate accumulators for even and odd blocks hide the FMA latency.
+    let mut acc = [[_mm256_setzero_ps(); T]; 2];
+    for (b, &d) in scales.iter().enumerate() {
+        // SAFETY: block `b` is below the scale count; the caller promised
+        // its weights and activations.
+        unsafe {
+            let w = values.as_ptr().add(b * BLOCK_ELEMS);
+            let wa = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.cast()));
+            let wb = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.add(16).cast()));
+            int16_block(&mut acc[b % 2], wa, wb, d, &xs, b);
+        }
+    }
+    std::array::from_fn(|t| hsum(_mm256_add_ps(acc[0][t], acc[1][t])))
+}
+
+/// # Safety
+/// AVX2 and FMA present; `packed` holds 48 bytes per scale and
+/// [`crate::q12::Q12_PAD`] more, each `x` 32 values and one scale per scale
+/// of the row.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn q12_dot_n<const T: usize>(packed: &[u8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
+    let mut acc = [[_mm256_setzero_ps(); T]; 2];
+    for (b, &d) in scales.iter().enumerate() {
+        // SAFETY: block `b` is below the scale count; the caller promised
+        // its bytes, the padding the second load reaches into, and the
+        // activations.
+        unsafe {
+            let w = packed.as_ptr().add(b * crate::q12::Q12_BLOCK_BYTES);
+            int16_block(&mut acc[b % 2], widen_q12x16(w), widen_q12x16(w.add(24)), d.to_f32(), &xs, b);
+        }
+    }
+    std::array::from_fn(|t| hsum(_mm256_add_ps(acc[0][t], acc[1][t])))
+}
+
+/// The 16 values packed in the 24 bytes at `p` (see [`crate::q12`]) as
+/// 16-bit integers in natural order. Each 128-bit lane takes 12 of the
+/// bytes (`vpermd`), `vpshufb` puts every value's 16 bits in its lane, and
+/// the two shifts of the format sign-extend them (the left shift of even
+/// lanes as a multiply by 16, there being no AVX2 variable 16-bit shift).
+///
+/// # Safety
+/// AVX2 present; 32 bytes readable at `p`.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn widen_q12x16(p: *const u8) -> __m256i {
+    // SAFETY: 32 bytes are readable at `p` (the caller's promise).
+    let v = unsafe { _mm256_loadu_si256(p.cast()) };
+    let v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6));
+    #[rustfmt::skip]
+    let pairs = _mm256_setr_epi8(
+        0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11,
+        0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11,
+    );
+    let v = _mm256_shuffle_epi8(v, pairs);
+    _mm256_srai_epi16::<4>(_mm256_mullo_epi16(v, _mm256_set1_epi32(0x0001_0010)))
+}
+
+/// `acc[t] += d * (block b . x_t)` for a block's 32 weights as 16-bit
+/// integers in natural order (`wa` the first 16, `wb` the last): products
+/// summed in pairs by `vpmaddwd`, exact in 32 bits.
+///
+/// # Safety
+/// AVX2 and FMA present; each row's 32 values and scale of block `b` in bounds.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn int16_block<const T: usize>(
+    acc: &mut [__m256; T],
+    wa: __m256i,
+    wb: __m256i,
+    d: f32,
+    xs: &[Q16Row<'_>; T],
+    b: usize,
+) {
+    let d = _mm256_set1_ps(d);
+    for t in 0..T {
+        // SAFETY: in bounds by the caller's promise.
+        unsafe {
+            let q = xs[t].values.as_ptr().add(b * BLOCK_ELEMS);
+            let sum = _mm256_add_epi32(
+                _mm256_madd_epi16(wa, _mm256_loadu_si256(q.cast())),
+                _mm256_madd_epi16(wb, _mm256_loadu_si256(q.add(16).cast())),
+            );
+            // The stored activation scale divides by 512 (see `quant`); the
+            // sum meets it before the weight scale, as in the scalar kernel.
+            let xd = _mm256_set1_ps(*xs[t].scales.get_unchecked(b) * 512.0);
+            acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sum), xd), d, acc[t]);
         }
     }
 }

@@ -15,6 +15,7 @@ use half::bf16;
 use super::Kernels;
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
+use crate::quant::Q16Row;
 
 pub(super) fn kernels() -> Option<&'static Kernels> {
     (is_x86_feature_detected!("avx512f")
@@ -30,6 +31,8 @@ static KERNELS: Kernels = Kernels {
     bf16_order: &EVEN_ODD,
     mxfp4_dot,
     bf16_dot,
+    q8_dot,
+    q12_dot,
     mxfp4_q16: None,
     mxfp4_pack,
     bf16_pack,
@@ -137,6 +140,87 @@ unsafe fn mxfp4_dot_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [&[f32];
         }
     }
     std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])))
+}
+
+super::dense_int_entry_points!();
+
+/// # Safety
+/// AVX-512 F/BW/VL, AVX2 and FMA present; `values` holds 32 values per
+/// scale, each `x` 32 values and one scale per scale of the row.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_>; T]) -> [f32; T] {
+    // Even and odd blocks accumulate apart: two dependency chains.
+    let mut acc = [[_mm512_setzero_ps(); T]; 2];
+    for (b, &d) in scales.iter().enumerate() {
+        // SAFETY: block `b` is below the scale count; the caller promised
+        // its weights and activations.
+        unsafe {
+            let w = _mm512_cvtepi8_epi16(_mm256_loadu_si256(values.as_ptr().add(b * BLOCK_ELEMS).cast()));
+            int16_block(w, d, &xs, b, &mut acc[b % 2]);
+        }
+    }
+    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])))
+}
+
+/// # Safety
+/// AVX-512 F/BW/VL, AVX2 and FMA present; `packed` holds 48 bytes per
+/// scale and [`crate::q12::Q12_PAD`] more, each `x` 32 values and one scale
+/// per scale of the row.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+unsafe fn q12_dot_n<const T: usize>(packed: &[u8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
+    let mut acc = [[_mm512_setzero_ps(); T]; 2];
+    for (b, &d) in scales.iter().enumerate() {
+        // SAFETY: block `b` is below the scale count; the caller promised
+        // its bytes, the padding the 64-byte load reaches into, and the
+        // activations.
+        unsafe {
+            let w = widen_q12x32(packed.as_ptr().add(b * crate::q12::Q12_BLOCK_BYTES));
+            int16_block(w, d.to_f32(), &xs, b, &mut acc[b % 2]);
+        }
+    }
+    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])))
+}
+
+/// The 32 values packed in the 48 bytes at `p` (see [`crate::q12`]) as
+/// 16-bit integers in natural order. Each 128-bit lane takes 12 of the
+/// bytes (`vpermd`), `vpshufb` puts every value's 16 bits in its lane, and
+/// the format's two shifts sign-extend them.
+///
+/// # Safety
+/// 64 bytes readable at `p`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[inline]
+unsafe fn widen_q12x32(p: *const u8) -> __m512i {
+    // SAFETY: 64 bytes are readable at `p` (the caller's promise).
+    let v = unsafe { _mm512_loadu_si512(p.cast()) };
+    let v = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12), v);
+    let pairs = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11));
+    let v = _mm512_shuffle_epi8(v, pairs);
+    // Even 16-bit lanes shift left by 4, odd ones by 0.
+    _mm512_srai_epi16::<4>(_mm512_sllv_epi16(v, _mm512_set1_epi32(4)))
+}
+
+/// `acc[t] += d * (block b . x_t)` for a block's 32 weights as 16-bit
+/// integers in natural order: products summed in pairs by `vpmaddwd`,
+/// exact in 32 bits.
+///
+/// # Safety
+/// Each row's 32 values and scale of block `b` in bounds.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[inline]
+unsafe fn int16_block<const T: usize>(w: __m512i, d: f32, xs: &[Q16Row<'_>; T], b: usize, acc: &mut [__m512; T]) {
+    let d = _mm512_set1_ps(d);
+    for t in 0..T {
+        // SAFETY: in bounds by the caller's promise.
+        unsafe {
+            let q = xs[t].values.as_ptr().add(b * BLOCK_ELEMS);
+            let sum = _mm512_madd_epi16(w, _mm512_loadu_si512(q.cast()));
+            // The stored activation scale divides by 512 (see `quant`); the
+            // sum meets it before the weight scale, as in the scalar kernel.
+            let xd = _mm512_set1_ps(*xs[t].scales.get_unchecked(b) * 512.0);
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sum), xd), d, acc[t]);
+        }
+    }
 }
 
 /// Even (`[0]`) and odd (`[1]`) columns of 32 bf16 values as f32.

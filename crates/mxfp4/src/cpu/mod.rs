@@ -112,6 +112,55 @@ macro_rules! q16_entry_point {
 #[cfg(target_arch = "x86_64")]
 pub(crate) use q16_entry_point;
 
+/// Defines the safe entry points `q8_dot` and `q12_dot` of an instruction
+/// set's requantized dense kernels `q8_dot_n` and `q12_dot_n`, as
+/// [`simd_entry_points`] does for the others.
+macro_rules! dense_int_entry_points {
+    () => {
+        fn q8_dot(values: &[i8], scales: &[f32], xs: &[$crate::quant::Q16Row<'_>], out: &mut [f32]) {
+            use $crate::format::BLOCK_ELEMS;
+            let nb = scales.len();
+            assert!(
+                values.len() == nb * BLOCK_ELEMS
+                    && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
+            );
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; the lengths the kernel reads were
+            // checked above.
+            unsafe {
+                match xs {
+                    [x] => out[0] = q8_dot_n::<1>(values, scales, [*x])[0],
+                    [x0, x1] => out[..2].copy_from_slice(&q8_dot_n::<2>(values, scales, [*x0, *x1])),
+                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
+                }
+            }
+        }
+
+        fn q12_dot(packed: &[u8], scales: &[half::bf16], xs: &[$crate::quant::Q16Row<'_>], out: &mut [f32]) {
+            use $crate::format::BLOCK_ELEMS;
+            use $crate::q12::{Q12_BLOCK_BYTES, Q12_PAD};
+            let nb = scales.len();
+            assert!(
+                packed.len() >= nb * Q12_BLOCK_BYTES + Q12_PAD
+                    && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
+            );
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; the lengths the kernel reads (each
+            // block's bytes and up to `Q12_PAD` past the last) were checked
+            // above.
+            unsafe {
+                match xs {
+                    [x] => out[0] = q12_dot_n::<1>(packed, scales, [*x])[0],
+                    [x0, x1] => out[..2].copy_from_slice(&q12_dot_n::<2>(packed, scales, [*x0, *x1])),
+                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
+                }
+            }
+        }
+    };
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use dense_int_entry_points;
+
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
@@ -224,6 +273,13 @@ pub(crate) struct Kernels {
     pub mxfp4_dot: Mxfp4DotFn,
     /// The same for one bf16 row.
     pub bf16_dot: Bf16DotFn,
+    /// Dot products of one 8-bit row ([`crate::Q8Matrix`]: its values and
+    /// block scales) with 1 or 2 activation rows quantized to 16-bit
+    /// integers in natural order, into `out[t]`.
+    pub q8_dot: Q8DotFn,
+    /// The same for one 12-bit row ([`crate::Q12Matrix`]: its packed
+    /// values, followed by readable padding, and block scales).
+    pub q12_dot: Q12DotFn,
     /// Where the instruction set has one, an MXFP4 dot over activations
     /// quantized to 16-bit integers ([`crate::quant`]), which decode
     /// prefers: integer products need far fewer shuffles than f32 ones.
@@ -252,6 +308,8 @@ pub(crate) struct Q16Kernel {
 pub(crate) type Mxfp4DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]);
 pub(crate) type Bf16DotFn = fn(row: &[bf16], xs: &[&[f32]], out: &mut [f32]);
 pub(crate) type Q16DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[Q16Row<'_>], out: &mut [f32]);
+pub(crate) type Q8DotFn = fn(values: &[i8], scales: &[f32], xs: &[Q16Row<'_>], out: &mut [f32]);
+pub(crate) type Q12DotFn = fn(packed: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]);
 pub(crate) type GemmTileFn = fn(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]);
 
 /// Identity order, for kernels that read activations as they come.

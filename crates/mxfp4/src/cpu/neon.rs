@@ -23,6 +23,9 @@ static KERNELS: Kernels = Kernels {
     bf16_order: &BF16_ORDER,
     mxfp4_dot,
     bf16_dot,
+    // No NEON kernels for requantized dense weights yet: the portable ones.
+    q8_dot: super::scalar::q8_dot,
+    q12_dot: super::scalar::q12_dot,
     mxfp4_q16: None,
     mxfp4_pack,
     bf16_pack,

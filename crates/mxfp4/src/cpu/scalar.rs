@@ -8,14 +8,18 @@ use super::Q16Kernel;
 use super::{Kernels, NATURAL_ORDER};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
+use crate::q12::{Q12_BLOCK_BYTES, unpack_block};
 #[cfg(all(test, target_arch = "x86_64"))]
-use crate::quant::{E2M1_TWICE, Q16Row};
+use crate::quant::E2M1_TWICE;
+use crate::quant::Q16Row;
 
 pub(super) static KERNELS: Kernels = Kernels {
     mxfp4_order: NATURAL_ORDER,
     bf16_order: &[],
     mxfp4_dot,
     bf16_dot,
+    q8_dot,
+    q12_dot,
     // Exact f32 products here: the integer kernel below is the reference of the SIMD ones, not a speed-up.
     mxfp4_q16: None,
     mxfp4_pack,
@@ -70,6 +74,35 @@ fn mxfp4_dot_q16(blocks: &[u8], scales: &[u8], xs: &[Q16Row<'_>], out: &mut [f32
                 .sum();
             // The stored scale divides by 512 (see `quant`): twice the value, times 256.
             *o += (sum as f32 * 256.0) * x.scales[b] * E8M0_VALUES[s as usize];
+        }
+    }
+}
+
+/// Exact integer sums per block, scaled once per block: the reference of
+/// the SIMD 8-bit kernels, and the kernel of instruction sets without one.
+pub(super) fn q8_dot(values: &[i8], scales: &[f32], xs: &[Q16Row<'_>], out: &mut [f32]) {
+    out.fill(0.0);
+    for (b, (w, &d)) in values.chunks_exact(BLOCK_ELEMS).zip(scales).enumerate() {
+        for (x, o) in xs.iter().zip(out.iter_mut()) {
+            let q = &x.values[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS];
+            let sum: i32 = w.iter().zip(q).map(|(&w, &q)| i32::from(w) * i32::from(q)).sum();
+            // The activations' stored scale divides by 512 (see `quant`).
+            // The sum times the activation scale first, then the weight
+            // scale: their product alone can underflow where the result does not.
+            *o += (sum as f32 * (x.scales[b] * 512.0)) * d;
+        }
+    }
+}
+
+/// The same for 12-bit rows.
+pub(super) fn q12_dot(packed: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]) {
+    out.fill(0.0);
+    for (b, &d) in scales.iter().enumerate() {
+        let w = unpack_block(&packed[b * Q12_BLOCK_BYTES..(b + 1) * Q12_BLOCK_BYTES]);
+        for (x, o) in xs.iter().zip(out.iter_mut()) {
+            let q = &x.values[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS];
+            let sum: i32 = w.iter().zip(q).map(|(&w, &q)| i32::from(w) * i32::from(q)).sum();
+            *o += (sum as f32 * (x.scales[b] * 512.0)) * d.to_f32();
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct Args {
     /// Also write the results as JSON to this file ("-" for standard output, instead of the table).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    #[command(flatten)]
+    weights: super::weights::WeightArgs,
 }
 
 /// The buffer `--bandwidth` reads (1 GiB, far beyond the caches) and the passes whose best counts.
@@ -63,6 +65,7 @@ struct Report {
     model: Option<PathBuf>,
     threads: usize,
     kernels: String,
+    dense_weights: String,
     prompt_tokens: usize,
     gen_tokens: usize,
     max_batch_tokens: usize,
@@ -82,6 +85,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         model: args.model.clone(),
         threads,
         kernels: mxfp4::Isa::active().to_string(),
+        dense_weights: args.weights.dense_weights.to_string(),
         prompt_tokens: args.prompt_tokens,
         gen_tokens: args.gen_tokens,
         max_batch_tokens: args.max_batch_tokens.max(1),
@@ -125,6 +129,7 @@ fn measure_streams(
         max_batch_tokens: args.max_batch_tokens.max(1),
         max_context: None,
         prefetch: true,
+        dense: args.weights.dense_weights,
     };
     let engine = Arc::new(Engine::start(model, options, Arc::new(Metrics::new()))?);
     // A fixed, ordinary prompt: the ids of a repeated sentence.

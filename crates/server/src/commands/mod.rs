@@ -5,3 +5,4 @@ pub mod run;
 pub mod serve;
 pub mod synth;
 pub mod system;
+pub mod weights;

@@ -37,6 +37,8 @@ pub struct Args {
     /// Skip reading the weights into memory before generating.
     #[arg(long)]
     no_prefetch: bool,
+    #[command(flatten)]
+    weights: super::weights::WeightArgs,
 }
 
 pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -52,7 +54,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let started = Instant::now();
     let ckpt = Checkpoint::open(&args.model)?;
-    let model = GptOss::load(&args.model, &ckpt)?;
+    let model = GptOss::load_with(&args.model, &ckpt, args.weights.dense_weights)?;
     let tokenizer = Tokenizer::from_file(args.model.join("tokenizer.json"))?;
     if !args.no_prefetch {
         gpt_oss_server::progress::prefetch(&ckpt);

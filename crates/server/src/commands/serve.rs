@@ -62,6 +62,8 @@ pub struct Args {
     /// Seconds to let running requests finish after SIGTERM or Ctrl-C.
     #[arg(long, default_value_t = 30)]
     shutdown_timeout: u64,
+    #[command(flatten)]
+    weights: super::weights::WeightArgs,
 }
 
 /// How long ended requests have to send their last event before the process exits.
@@ -87,6 +89,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         max_batch_tokens: args.max_batch_tokens,
         max_context: args.max_model_len,
         prefetch: !args.no_prefetch,
+        dense: args.weights.dense_weights,
     };
     let engine = Arc::new(Engine::start(&resolved.dir, engine_options, metrics.clone())?);
     let store = StoreLimits {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use gpt_oss_model::{Checkpoint, GptOss, ModelError, SequenceInput, Tokenizer};
+use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, ModelError, SequenceInput, Tokenizer};
 use tokio::sync::mpsc;
 
 use super::sequence::Sequence;
@@ -34,6 +34,8 @@ pub struct EngineOptions {
     pub max_context: Option<usize>,
     /// Read every weight into memory before serving, with a progress bar.
     pub prefetch: bool,
+    /// How the dense projections are held (see [`DenseFormat`]).
+    pub dense: DenseFormat,
 }
 
 impl Default for EngineOptions {
@@ -45,6 +47,7 @@ impl Default for EngineOptions {
             max_batch_tokens: 512,
             max_context: None,
             prefetch: true,
+            dense: DenseFormat::Bf16,
         }
     }
 }
@@ -95,7 +98,7 @@ impl Engine {
                         Err(e) => return fail(e),
                     };
                     // The model borrows the checkpoint: both live on this thread.
-                    let model = match GptOss::load(&dir, &ckpt) {
+                    let model = match GptOss::load_with(&dir, &ckpt, options.dense) {
                         Ok(model) => model,
                         Err(e) => return fail(e),
                     };
