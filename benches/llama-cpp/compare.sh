@@ -56,6 +56,8 @@ Options:
   --reps N           llama-bench repetitions per test, its -r (default: 5, llama-bench's own default)
   --streams LIST     our concurrency list (default: 1,8; the first must be 1)
   --q8               also convert a q8_0 GGUF (dense layers q8_0) and bench it as a third engine
+  --dense LIST       our dense-weight formats to bench (\`gpt-oss bench --dense-weights\`), comma-separated;
+                     the first runs every --streams count, the others 1 stream (default: bf16,q12)
   --skip-build       build nothing: use the cached llama-bench and target/release/gpt-oss as they are
   --cache DIR        cache root (default: \$GPT_OSS_LLAMA_CACHE or \${XDG_CACHE_HOME:-\$HOME/.cache}/gpt-oss/llama-cpp)
   --results FILE     raw results JSON (default: CACHE/results/compare-DATE.json)
@@ -72,6 +74,7 @@ threads="$(nproc 2>/dev/null || echo 1)"
 rounds=2
 reps=5
 streams='1,8'
+dense='bf16,q12'
 q8=0
 skip_build=0
 cache="${GPT_OSS_LLAMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpt-oss/llama-cpp}"
@@ -88,6 +91,7 @@ while [[ $# -gt 0 ]]; do
         --reps) need_value "$@"; reps="$2"; shift 2 ;;
         --streams) need_value "$@"; streams="$2"; shift 2 ;;
         --q8) q8=1; shift ;;
+        --dense) need_value "$@"; dense="$2"; shift 2 ;;
         --skip-build) skip_build=1; shift ;;
         --cache) need_value "$@"; cache="$2"; shift 2 ;;
         --results) need_value "$@"; results="$2"; shift 2 ;;
@@ -99,6 +103,8 @@ done
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer, not '$rounds'"
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || die "--reps must be a positive integer, not '$reps'"
 [[ "$streams" =~ ^1(,[1-9][0-9]*)*$ ]] || die "--streams must be a comma-separated list starting with 1, not '$streams'"
+[[ "$dense" =~ ^(bf16|q12|q8)(,(bf16|q12|q8))*$ ]] || die "--dense must be a comma-separated list of bf16, q12 and q8, not '$dense'"
+IFS=, read -r -a dense_formats <<<"$dense"
 
 mkdir -p "$cache" || die "cannot create the cache directory $cache"
 cache="$(cd "$cache" && pwd)"
@@ -346,10 +352,11 @@ run_llama() {
 }
 
 run_ours() {
-    local round="$1"
-    step "round $round/$rounds: gpt-oss bench --concurrency $streams --prompt-tokens 512 --gen-tokens 128 --warmup ($threads threads)"
-    RAYON_NUM_THREADS="$threads" run_measured "ours-$round" "$gpt_oss" bench --model "$model" --concurrency "$streams" \
-        --prompt-tokens 512 --gen-tokens 128 --warmup --json "$work/ours-$round.json"
+    local format="$1" concurrency="$2" round="$3"
+    step "round $round/$rounds: gpt-oss bench --dense-weights $format --concurrency $concurrency --prompt-tokens 512 --gen-tokens 128 --warmup ($threads threads)"
+    RAYON_NUM_THREADS="$threads" run_measured "ours-$format-$round" "$gpt_oss" bench --model "$model" \
+        --dense-weights "$format" --concurrency "$concurrency" --prompt-tokens 512 --gen-tokens 128 --warmup \
+        --json "$work/ours-$format-$round.json"
 }
 
 run_bandwidth() {
@@ -366,8 +373,8 @@ fetch_llama_cpp
 build_llama_cpp
 build_gpt_oss
 [[ -x "$gpt_oss" ]] || die "$gpt_oss is missing"
-"$gpt_oss" bench --help | grep -q -- '--bandwidth' \
-    || die "$gpt_oss predates \`gpt-oss bench --bandwidth/--json\`; rebuild it (drop --skip-build)"
+"$gpt_oss" bench --help | grep -q -- '--dense-weights' \
+    || die "$gpt_oss predates \`gpt-oss bench --dense-weights\`; rebuild it (drop --skip-build)"
 ensure_checkpoint
 ensure_gguf bf16
 ((q8 == 0)) || ensure_gguf q8_0
@@ -376,7 +383,10 @@ for ((round = 1; round <= rounds; round++)); do
     run_bandwidth "$round"
     run_llama bf16 "$(gguf_path bf16)" "$round"
     ((q8 == 0)) || run_llama q8_0 "$(gguf_path q8_0)" "$round"
-    run_ours "$round"
+    run_ours "${dense_formats[0]}" "$streams" "$round"
+    for format in "${dense_formats[@]:1}"; do
+        run_ours "$format" 1 "$round"
+    done
 done
 
 step "summarizing"
@@ -384,5 +394,5 @@ q8_args=()
 ((q8 == 0)) || q8_args=(--gguf-q8 "$(gguf_path q8_0)")
 python3 "$here/report.py" --work "$work" --model "$model" --rounds "$rounds" --threads "$threads" \
     --llama-version "$LLAMA_CPP_PYTHON_VERSION" --llama-bench "$llama_bench" --results "$results" \
-    --gguf-bf16 "$(gguf_path bf16)" "${q8_args[@]}" | tee "$work/table.txt"
+    --gguf-bf16 "$(gguf_path bf16)" --dense "$dense" "${q8_args[@]}" | tee "$work/table.txt"
 note "raw results: $results (per-run files in $work)"

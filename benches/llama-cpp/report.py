@@ -3,8 +3,8 @@
 
 Reads, from --work, for each round R:
   llama-bf16-R.out  (and llama-q8_0-R.out)  llama-bench -o json: a list of tests, pp512 and tg128
-  llama-*-R.rss, ours-R.rss                 peak resident set size in kB
-  ours-R.json                               `gpt-oss bench --json`: one row per number of streams
+  llama-*-R.rss, ours-F-R.rss               peak resident set size in kB
+  ours-F-R.json                             `gpt-oss bench --dense-weights F --json`: a row per number of streams
   bandwidth-R.json                          `gpt-oss bench --bandwidth --json`: bandwidth_gb_s
 and the checkpoint's config.json for the bytes one decoded token reads.
 """
@@ -22,12 +22,20 @@ import sys
 
 BF16 = 2
 MXFP4_BYTES_PER_WEIGHT = 17 / 32  # 16 bytes of E2M1 codes + 1 E8M0 scale per block of 32
+# Bytes per weight of the attention projections and the unembedding in each `--dense-weights` format.
+DENSE_BYTES_PER_WEIGHT = {
+    "bf16": 2.0,
+    "q12": 1.5 + 2 / 32,  # 12-bit values, a bf16 scale per block of 32
+    "q8": 1.0 + 4 / 32,  # 8-bit values, an f32 scale per block of 32
+}
 
 
-def bytes_per_token(config: dict) -> dict:
+def bytes_per_token(config: dict, dense: str = "bf16") -> dict:
     """Bytes of weights one decoded token reads, from config.json's shapes (hub layout: attention, router,
-    norms and unembedding bf16; experts MXFP4 with bf16 biases). Excludes the KV cache (a few MB at these
-    context lengths) and the one embedding row."""
+    norms and unembedding bf16; experts MXFP4 with bf16 biases), the attention and unembedding weights in
+    the `dense` format. Excludes the KV cache (a few MB at these context lengths) and the one embedding
+    row."""
+    w = DENSE_BYTES_PER_WEIGHT[dense]
     h = config["hidden_size"]
     layers = config["num_hidden_layers"]
     experts = config["num_local_experts"]
@@ -37,11 +45,11 @@ def bytes_per_token(config: dict) -> dict:
     q = config["num_attention_heads"] * head_dim
     kv = config["num_key_value_heads"] * head_dim
     vocab = config["vocab_size"]
-    attn = BF16 * (h * q + q + 2 * (h * kv + kv) + q * h + h) + BF16 * config["num_attention_heads"]  # + sinks
+    attn = w * (2 * h * q + 2 * h * kv) + BF16 * (q + 2 * kv + h) + BF16 * config["num_attention_heads"]  # + sinks
     norms = BF16 * 2 * h
     router = BF16 * (experts * h + experts)
     expert = MXFP4_BYTES_PER_WEIGHT * (2 * inter * h + h * inter) + BF16 * (2 * inter + h)
-    unembed = BF16 * vocab * h + BF16 * h  # lm_head + final norm
+    unembed = w * vocab * h + BF16 * h  # lm_head + final norm
     per_layer = attn + norms + router + active * expert
     total = layers * per_layer + unembed
     return {
@@ -118,10 +126,15 @@ def main() -> int:
     ap.add_argument("--results", required=True)
     ap.add_argument("--gguf-bf16", required=True)
     ap.add_argument("--gguf-q8")
+    ap.add_argument("--dense", default="bf16", help="our --dense-weights formats, comma-separated; the first is "
+                    "the main column, measured at every stream count")
     args = ap.parse_args()
 
     config = load_json(os.path.join(args.model, "config.json"))
-    bpt = bytes_per_token(config)
+    formats = args.dense.split(",")
+    main_format = formats[0]
+    bpt = bytes_per_token(config, main_format)
+    bpt_of = {f: bytes_per_token(config, f) for f in formats}
     variants = ["bf16"] + (["q8_0"] if args.gguf_q8 else [])
 
     rounds = []
@@ -131,14 +144,18 @@ def main() -> int:
         for v in variants:
             entry["llama"][v] = llama_figures(w(f"llama-{v}-{r}.out"))
             entry["llama"][v]["peak_rss_kb"] = read_rss_kb(w(f"llama-{v}-{r}.rss"))
-        ours = load_json(w(f"ours-{r}.json"))
-        entry["ours"] = {"runs": ours["runs"], "peak_rss_kb": read_rss_kb(w(f"ours-{r}.rss")),
-                         "kernels": ours.get("kernels"), "threads": ours.get("threads"),
-                         "prompt_tokens": ours.get("prompt_tokens"), "gen_tokens": ours.get("gen_tokens")}
+        entry["ours_by_format"] = {}
+        for f in formats:
+            ours = load_json(w(f"ours-{f}-{r}.json"))
+            entry["ours_by_format"][f] = {
+                "runs": ours["runs"], "peak_rss_kb": read_rss_kb(w(f"ours-{f}-{r}.rss")),
+                "kernels": ours.get("kernels"), "threads": ours.get("threads"), "dense_weights": f,
+                "prompt_tokens": ours.get("prompt_tokens"), "gen_tokens": ours.get("gen_tokens")}
+        entry["ours"] = entry["ours_by_format"][main_format]
         rounds.append(entry)
 
-    def ours_row(entry, streams):
-        return next((row for row in entry["ours"]["runs"] if row["streams"] == streams), None)
+    def ours_row(entry, streams, fmt_name=main_format):
+        return next((row for row in entry["ours_by_format"][fmt_name]["runs"] if row["streams"] == streams), None)
 
     bw = median([e["bandwidth_gb_s"] for e in rounds])
     bound_tok_s = bw * 1e9 / bpt["total"] if bw else None
@@ -183,7 +200,8 @@ def main() -> int:
                  f"median over rounds (llama-bench: mean of its repetitions per round)")
     lines.append(f"llama.cpp: llama-cpp-python {args.llama_version}'s vendored copy, "
                  f"build {L and rounds[0]['llama']['bf16'].get('_meta', {}).get('build_number')}, "
-                 f"bf16 GGUF with MXFP4 experts; ours: kernels {rounds[0]['ours']['kernels']}")
+                 f"bf16 GGUF with MXFP4 experts; ours: kernels {rounds[0]['ours']['kernels']}, "
+                 f"dense weights {main_format} (the same safetensors)")
     lines.append("")
     head = f"{'':32} {'llama.cpp':>12} {'ours':>12} {'ours/llama':>11}"
     lines.append(head)
@@ -204,13 +222,33 @@ def main() -> int:
         Q = summary["llama"][v]
         lines.append(f"{'llama.cpp ' + v + ' pp512 / tg128':32} {fmt(Q['pp512_tok_s']):>12} / {fmt(Q['tg128_tok_s'])}"
                      f"  (peak RSS {fmt(gb(Q['peak_rss_kb']))} GB)")
+    summary["ours_other_formats"] = {}
+    for f in formats[1:]:
+        rows = [ours_row(e, 1, f) for e in rounds]
+        pp = median([row and row["prefill_tok_s"] for row in rows])
+        tg = median([row and row["decode_tok_s"] for row in rows])
+        rss = max((e["ours_by_format"][f]["peak_rss_kb"] or 0) for e in rounds) or None
+        bound_f = bw * 1e9 / bpt_of[f]["total"] if bw else None
+        # Per-round ratios against llama.cpp's bf16 and (with --q8) q8_0 runs of the same round.
+        vs = {}
+        for v in variants:
+            per_round = [row["decode_tok_s"] / e["llama"][v]["tg128"]["tok_s"] for e, row in zip(rounds, rows)
+                         if row and e["llama"][v].get("tg128", {}).get("tok_s")]
+            vs[v] = median(per_round)
+        summary["ours_other_formats"][f] = {"pp512_tok_s": pp, "tg128_tok_s": tg, "peak_rss_kb": rss,
+                                            "bytes_per_token": bpt_of[f]["total"], "bound_tok_s": bound_f,
+                                            "tg128_over_llama": vs}
+        against = ", ".join(f"{fmt(x)} x llama.cpp {v}" for v, x in vs.items())
+        lines.append(f"{'ours ' + f + ' pp512 / tg128':32} {fmt(pp):>12} / {fmt(tg)}  (tg128 {against}; "
+                     f"{fmt(ratio(tg, bound_f))} of its bound, {bpt_of[f]['total'] / 1e9:.3f} GB/token; "
+                     f"peak RSS {fmt(gb(rss))} GB)")
     lines.append("")
     lines.append(f"read bandwidth: {fmt(bw)} GB/s (median; rounds: "
                  f"{', '.join(fmt(e['bandwidth_gb_s']) for e in rounds)}), {args.threads} threads, 1 GiB, best of 5")
     lines.append(f"bytes read per decoded token: {bpt['total'] / 1e9:.3f} GB (attention {bpt['attention'] / 1e9:.3f}, "
                  f"{bpt['active_experts_per_layer']} experts/layer {bpt['active_experts'] / 1e9:.3f}, "
                  f"unembedding {bpt['unembedding'] / 1e9:.3f}, router+norms {bpt['router_and_norms'] / 1e9:.4f})")
-    lines.append(f"bandwidth bound on decode: {fmt(bound_tok_s)} tok/s")
+    lines.append(f"bandwidth bound on decode: {fmt(bound_tok_s)} tok/s (dense weights {main_format})")
     one_rate = O["streams"].get("1", {}).get("decode_tok_s")
     for s in all_streams:
         if s == 1:
@@ -239,6 +277,8 @@ def main() -> int:
         "llama_bench": args.llama_bench,
         "gguf": {"bf16": args.gguf_bf16, **({"q8_0": args.gguf_q8} if args.gguf_q8 else {})},
         "bytes_per_token": bpt,
+        "bytes_per_token_by_dense_format": bpt_of,
+        "dense_formats": formats,
         "bandwidth_gb_s_median": bw,
         "bandwidth_bound_tok_s": bound_tok_s,
         "summary": summary,
