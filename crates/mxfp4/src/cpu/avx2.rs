@@ -146,19 +146,28 @@ super::dense_int_entry_points!();
 /// values and one scale per scale of the row.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    // Separate accumulators for even and odd blocks hide the FMA latency.
-    let mut acc = [[_mm256_setzero_ps(); T]; 2];
-    for (b, &d) in scales.iter().enumerate() {
+    // Separate accumulators for even and odd blocks hide the FMA latency;
+    // fixed indices keep them in registers.
+    let (mut even, mut odd) = ([_mm256_setzero_ps(); T], [_mm256_setzero_ps(); T]);
+    let block = |acc: &mut [__m256; T], b: usize| {
         // SAFETY: block `b` is below the scale count; the caller promised
         // its weights and activations.
         unsafe {
             let w = values.as_ptr().add(b * BLOCK_ELEMS);
             let wa = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.cast()));
             let wb = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.add(16).cast()));
-            int16_block(&mut acc[b % 2], wa, wb, d, &xs, b);
+            int16_block(acc, wa, wb, scales[b], &xs, b);
         }
+    };
+    let nb = scales.len();
+    for b in (0..nb & !1).step_by(2) {
+        block(&mut even, b);
+        block(&mut odd, b + 1);
     }
-    std::array::from_fn(|t| hsum(_mm256_add_ps(acc[0][t], acc[1][t])))
+    if nb % 2 == 1 {
+        block(&mut even, nb - 1);
+    }
+    std::array::from_fn(|t| hsum(_mm256_add_ps(even[t], odd[t])))
 }
 
 /// # Safety
@@ -167,17 +176,25 @@ unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_
 /// of the row.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn q12_dot_n<const T: usize>(packed: &[u8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    let mut acc = [[_mm256_setzero_ps(); T]; 2];
-    for (b, &d) in scales.iter().enumerate() {
+    let (mut even, mut odd) = ([_mm256_setzero_ps(); T], [_mm256_setzero_ps(); T]);
+    let block = |acc: &mut [__m256; T], b: usize| {
         // SAFETY: block `b` is below the scale count; the caller promised
         // its bytes, the padding the second load reaches into, and the
         // activations.
         unsafe {
             let w = packed.as_ptr().add(b * crate::q12::Q12_BLOCK_BYTES);
-            int16_block(&mut acc[b % 2], widen_q12x16(w), widen_q12x16(w.add(24)), d.to_f32(), &xs, b);
+            int16_block(acc, widen_q12x16(w), widen_q12x16(w.add(24)), scales[b].to_f32(), &xs, b);
         }
+    };
+    let nb = scales.len();
+    for b in (0..nb & !1).step_by(2) {
+        block(&mut even, b);
+        block(&mut odd, b + 1);
     }
-    std::array::from_fn(|t| hsum(_mm256_add_ps(acc[0][t], acc[1][t])))
+    if nb % 2 == 1 {
+        block(&mut even, nb - 1);
+    }
+    std::array::from_fn(|t| hsum(_mm256_add_ps(even[t], odd[t])))
 }
 
 /// The 16 values packed in the 24 bytes at `p` (see [`crate::q12`]) as

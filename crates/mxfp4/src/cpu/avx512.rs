@@ -149,17 +149,26 @@ super::dense_int_entry_points!();
 /// scale, each `x` 32 values and one scale per scale of the row.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
 unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    // Even and odd blocks accumulate apart: two dependency chains.
-    let mut acc = [[_mm512_setzero_ps(); T]; 2];
-    for (b, &d) in scales.iter().enumerate() {
+    // Even and odd blocks accumulate apart: two dependency chains, kept in
+    // registers by fixed indices.
+    let (mut even, mut odd) = ([_mm512_setzero_ps(); T], [_mm512_setzero_ps(); T]);
+    let block = |acc: &mut [__m512; T], b: usize| {
         // SAFETY: block `b` is below the scale count; the caller promised
         // its weights and activations.
         unsafe {
             let w = _mm512_cvtepi8_epi16(_mm256_loadu_si256(values.as_ptr().add(b * BLOCK_ELEMS).cast()));
-            int16_block(w, d, &xs, b, &mut acc[b % 2]);
+            int16_block(w, scales[b], &xs, b, acc);
         }
+    };
+    let nb = scales.len();
+    for b in (0..nb & !1).step_by(2) {
+        block(&mut even, b);
+        block(&mut odd, b + 1);
     }
-    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])))
+    if nb % 2 == 1 {
+        block(&mut even, nb - 1);
+    }
+    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(even[t], odd[t])))
 }
 
 /// # Safety
@@ -168,17 +177,25 @@ unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_
 /// per scale of the row.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
 unsafe fn q12_dot_n<const T: usize>(packed: &[u8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    let mut acc = [[_mm512_setzero_ps(); T]; 2];
-    for (b, &d) in scales.iter().enumerate() {
+    let (mut even, mut odd) = ([_mm512_setzero_ps(); T], [_mm512_setzero_ps(); T]);
+    let block = |acc: &mut [__m512; T], b: usize| {
         // SAFETY: block `b` is below the scale count; the caller promised
         // its bytes, the padding the 64-byte load reaches into, and the
         // activations.
         unsafe {
             let w = widen_q12x32(packed.as_ptr().add(b * crate::q12::Q12_BLOCK_BYTES));
-            int16_block(w, d.to_f32(), &xs, b, &mut acc[b % 2]);
+            int16_block(w, scales[b].to_f32(), &xs, b, acc);
         }
+    };
+    let nb = scales.len();
+    for b in (0..nb & !1).step_by(2) {
+        block(&mut even, b);
+        block(&mut odd, b + 1);
     }
-    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])))
+    if nb % 2 == 1 {
+        block(&mut even, nb - 1);
+    }
+    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(even[t], odd[t])))
 }
 
 /// The 32 values packed in the 48 bytes at `p` (see [`crate::q12`]) as
