@@ -152,7 +152,7 @@ fn tiny_b_with_12_bit_dense_weights_matches_transformers() {
 /// 8-bit dense weights trade fidelity for speed, past the bound: this pins
 /// how far (5e-2 to 1.1e-1 measured on these checkpoints, where
 /// transformers' own bf16 path is ~5e-2 off its f32 one); greedy
-/// continuations may take another path (tiny-a's third prompt does).
+/// continuations take another path (6 of the 10 do).
 #[test]
 fn tiny_checkpoints_with_8_bit_dense_weights_stay_within_0_15() {
     check_checkpoint_within("tiny-a", DenseFormat::Q8, 0.15, false);
