@@ -3,8 +3,10 @@
 
 use half::bf16;
 
+use rayon::prelude::*;
+
 use crate::error::FormatError;
-use crate::format::check_len;
+use crate::format::{BLOCK_ELEMS, check_len};
 
 /// A `rows x cols` bf16 matrix in row-major order, rows being output features.
 #[derive(Clone, Copy, Debug)]
@@ -54,5 +56,39 @@ impl<'a> Bf16Matrix<'a> {
     /// Bytes one pass over the matrix reads.
     pub fn byte_len(&self) -> usize {
         self.data.len() * 2
+    }
+
+    /// Each block of 32 values of every row converted by `quantize(block,
+    /// out)`, which writes the block's `block_len` values to `out` and
+    /// returns its scale; rows in parallel. Returns the values (row-major,
+    /// then `pad` defaults) and the scales. The columns must be a multiple
+    /// of 32.
+    pub(crate) fn quantize_blocks<V, S>(
+        &self,
+        name: &str,
+        block_len: usize,
+        pad: usize,
+        quantize: impl Fn(&[bf16], &mut [V]) -> S + Sync,
+    ) -> Result<(Vec<V>, Vec<S>), FormatError>
+    where
+        V: Copy + Default + Send,
+        S: Copy + Default + Send,
+    {
+        let (rows, cols) = (self.rows, self.cols);
+        if !cols.is_multiple_of(BLOCK_ELEMS) {
+            return Err(FormatError::shape(name, format!("columns a multiple of {BLOCK_ELEMS}"), &[rows, cols]));
+        }
+        let blocks = cols / BLOCK_ELEMS;
+        let row_len = blocks * block_len;
+        let mut values = vec![V::default(); rows * row_len + pad];
+        let mut scales = vec![S::default(); rows * blocks];
+        let rows_out = values[..rows * row_len].par_chunks_mut(row_len).zip(scales.par_chunks_mut(blocks));
+        rows_out.enumerate().for_each(|(r, (vs, ss))| {
+            let blocks = self.row(r).chunks_exact(BLOCK_ELEMS).zip(vs.chunks_exact_mut(block_len));
+            for ((block, out), scale) in blocks.zip(ss) {
+                *scale = quantize(block, out);
+            }
+        });
+        Ok((values, scales))
     }
 }

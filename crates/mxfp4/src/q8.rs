@@ -12,7 +12,6 @@
 //! at load, from a bf16 matrix.
 
 use half::bf16;
-use rayon::prelude::*;
 
 use crate::bf16::Bf16Matrix;
 use crate::error::FormatError;
@@ -32,21 +31,8 @@ impl Q8Matrix {
     /// Quantizes a bf16 matrix, rows in parallel. Its columns must be a
     /// multiple of 32.
     pub fn quantize(name: &str, w: &Bf16Matrix<'_>) -> Result<Self, FormatError> {
-        let (rows, cols) = (w.rows(), w.cols());
-        if !cols.is_multiple_of(BLOCK_ELEMS) {
-            return Err(FormatError::shape(name, format!("columns a multiple of {BLOCK_ELEMS}"), &[rows, cols]));
-        }
-        let blocks = cols / BLOCK_ELEMS;
-        let mut values = vec![0i8; rows * cols];
-        let mut scales = vec![0.0f32; rows * blocks];
-        values.par_chunks_mut(cols).zip(scales.par_chunks_mut(blocks)).enumerate().for_each(|(r, (vs, ss))| {
-            for ((block, out), scale) in
-                w.row(r).chunks_exact(BLOCK_ELEMS).zip(vs.chunks_exact_mut(BLOCK_ELEMS)).zip(ss)
-            {
-                *scale = quantize_block(block, out);
-            }
-        });
-        Ok(Self { values, scales, rows, cols })
+        let (values, scales) = w.quantize_blocks(name, BLOCK_ELEMS, 0, quantize_block)?;
+        Ok(Self { values, scales, rows: w.rows(), cols: w.cols() })
     }
 
     pub fn rows(&self) -> usize {

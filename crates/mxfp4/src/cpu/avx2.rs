@@ -146,28 +146,15 @@ super::dense_int_entry_points!();
 /// values and one scale per scale of the row.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    // Separate accumulators for even and odd blocks hide the FMA latency;
-    // fixed indices keep them in registers.
-    let (mut even, mut odd) = ([_mm256_setzero_ps(); T], [_mm256_setzero_ps(); T]);
-    let block = |acc: &mut [__m256; T], b: usize| {
-        // SAFETY: block `b` is below the scale count; the caller promised
-        // its weights and activations.
-        unsafe {
+    // SAFETY: every block below the scale count has 32 values (the
+    // caller's promise), and `int16_dot_n` asks for no other.
+    unsafe {
+        int16_dot_n(scales.len(), &xs, |b| {
             let w = values.as_ptr().add(b * BLOCK_ELEMS);
             let wa = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.cast()));
-            let wb = _mm256_cvtepi8_epi16(_mm_loadu_si128(w.add(16).cast()));
-            int16_block(acc, wa, wb, scales[b], &xs, b);
-        }
-    };
-    let nb = scales.len();
-    for b in (0..nb & !1).step_by(2) {
-        block(&mut even, b);
-        block(&mut odd, b + 1);
+            (wa, _mm256_cvtepi8_epi16(_mm_loadu_si128(w.add(16).cast())), scales[b])
+        })
     }
-    if nb % 2 == 1 {
-        block(&mut even, nb - 1);
-    }
-    std::array::from_fn(|t| hsum(_mm256_add_ps(even[t], odd[t])))
 }
 
 /// # Safety
@@ -176,23 +163,45 @@ unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_
 /// of the row.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn q12_dot_n<const T: usize>(packed: &[u8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    let (mut even, mut odd) = ([_mm256_setzero_ps(); T], [_mm256_setzero_ps(); T]);
-    let block = |acc: &mut [__m256; T], b: usize| {
-        // SAFETY: block `b` is below the scale count; the caller promised
-        // its bytes, the padding the second load reaches into, and the
-        // activations.
-        unsafe {
+    // SAFETY: every block below the scale count has its 48 bytes, and the
+    // padding the second load reaches into (the caller's promise).
+    unsafe {
+        int16_dot_n(scales.len(), &xs, |b| {
             let w = packed.as_ptr().add(b * crate::q12::Q12_BLOCK_BYTES);
-            int16_block(acc, widen_q12x16(w), widen_q12x16(w.add(24)), scales[b].to_f32(), &xs, b);
-        }
-    };
-    let nb = scales.len();
-    for b in (0..nb & !1).step_by(2) {
-        block(&mut even, b);
-        block(&mut odd, b + 1);
+            (widen_q12x16(w), widen_q12x16(w.add(24)), scales[b].to_f32())
+        })
     }
-    if nb % 2 == 1 {
-        block(&mut even, nb - 1);
+}
+
+/// Dot products of one row of `nb` blocks, `block(b)` giving block `b`'s
+/// 32 weights as 16-bit integers in natural order (the first 16, the last
+/// 16) and its scale, with each row of `xs`. Even and odd blocks accumulate
+/// apart, at fixed places that stay in registers: two dependency chains
+/// hide the FMA latency.
+///
+/// # Safety
+/// AVX2 and FMA present; `block(b)` is safe to call for every `b < nb`, and
+/// each row of `xs` holds `nb` blocks of values and scales.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn int16_dot_n<const T: usize>(
+    nb: usize,
+    xs: &[Q16Row<'_>; T],
+    block: impl Fn(usize) -> (__m256i, __m256i, f32),
+) -> [f32; T] {
+    let (mut even, mut odd) = ([_mm256_setzero_ps(); T], [_mm256_setzero_ps(); T]);
+    // SAFETY: every `b` below is under `nb` (the caller's promise).
+    unsafe {
+        for b in (0..nb & !1).step_by(2) {
+            let (wa, wb, d) = block(b);
+            int16_block(&mut even, wa, wb, d, xs, b);
+            let (wa, wb, d) = block(b + 1);
+            int16_block(&mut odd, wa, wb, d, xs, b + 1);
+        }
+        if nb % 2 == 1 {
+            let (wa, wb, d) = block(nb - 1);
+            int16_block(&mut even, wa, wb, d, xs, nb - 1);
+        }
     }
     std::array::from_fn(|t| hsum(_mm256_add_ps(even[t], odd[t])))
 }

@@ -149,26 +149,14 @@ super::dense_int_entry_points!();
 /// scale, each `x` 32 values and one scale per scale of the row.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
 unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    // Even and odd blocks accumulate apart: two dependency chains, kept in
-    // registers by fixed indices.
-    let (mut even, mut odd) = ([_mm512_setzero_ps(); T], [_mm512_setzero_ps(); T]);
-    let block = |acc: &mut [__m512; T], b: usize| {
-        // SAFETY: block `b` is below the scale count; the caller promised
-        // its weights and activations.
-        unsafe {
-            let w = _mm512_cvtepi8_epi16(_mm256_loadu_si256(values.as_ptr().add(b * BLOCK_ELEMS).cast()));
-            int16_block(w, scales[b], &xs, b, acc);
-        }
-    };
-    let nb = scales.len();
-    for b in (0..nb & !1).step_by(2) {
-        block(&mut even, b);
-        block(&mut odd, b + 1);
+    // SAFETY: every block below the scale count has 32 values (the
+    // caller's promise), and `int16_dot_n` asks for no other.
+    unsafe {
+        int16_dot_n(scales.len(), &xs, |b| {
+            let w = _mm256_loadu_si256(values.as_ptr().add(b * BLOCK_ELEMS).cast());
+            (_mm512_cvtepi8_epi16(w), scales[b])
+        })
     }
-    if nb % 2 == 1 {
-        block(&mut even, nb - 1);
-    }
-    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(even[t], odd[t])))
 }
 
 /// # Safety
@@ -177,23 +165,44 @@ unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_
 /// per scale of the row.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
 unsafe fn q12_dot_n<const T: usize>(packed: &[u8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    let (mut even, mut odd) = ([_mm512_setzero_ps(); T], [_mm512_setzero_ps(); T]);
-    let block = |acc: &mut [__m512; T], b: usize| {
-        // SAFETY: block `b` is below the scale count; the caller promised
-        // its bytes, the padding the 64-byte load reaches into, and the
-        // activations.
-        unsafe {
-            let w = widen_q12x32(packed.as_ptr().add(b * crate::q12::Q12_BLOCK_BYTES));
-            int16_block(w, scales[b].to_f32(), &xs, b, acc);
-        }
-    };
-    let nb = scales.len();
-    for b in (0..nb & !1).step_by(2) {
-        block(&mut even, b);
-        block(&mut odd, b + 1);
+    // SAFETY: every block below the scale count has its 48 bytes, and the
+    // padding the 64-byte load reaches into (the caller's promise).
+    unsafe {
+        int16_dot_n(scales.len(), &xs, |b| {
+            (widen_q12x32(packed.as_ptr().add(b * crate::q12::Q12_BLOCK_BYTES)), scales[b].to_f32())
+        })
     }
-    if nb % 2 == 1 {
-        block(&mut even, nb - 1);
+}
+
+/// Dot products of one row of `nb` blocks, `block(b)` giving block `b`'s
+/// 32 weights as 16-bit integers in natural order and its scale, with each
+/// row of `xs`. Even and odd blocks accumulate apart, at fixed places that
+/// stay in registers: two dependency chains hide the FMA latency.
+///
+/// # Safety
+/// AVX-512 F/BW/VL, AVX2 and FMA present; `block(b)` is safe to call for
+/// every `b < nb`, and each row of `xs` holds `nb` blocks of values and
+/// scales.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+#[inline]
+unsafe fn int16_dot_n<const T: usize>(
+    nb: usize,
+    xs: &[Q16Row<'_>; T],
+    block: impl Fn(usize) -> (__m512i, f32),
+) -> [f32; T] {
+    let (mut even, mut odd) = ([_mm512_setzero_ps(); T], [_mm512_setzero_ps(); T]);
+    // SAFETY: every `b` below is under `nb` (the caller's promise).
+    unsafe {
+        for b in (0..nb & !1).step_by(2) {
+            let (w, d) = block(b);
+            int16_block(w, d, xs, b, &mut even);
+            let (w, d) = block(b + 1);
+            int16_block(w, d, xs, b + 1, &mut odd);
+        }
+        if nb % 2 == 1 {
+            let (w, d) = block(nb - 1);
+            int16_block(w, d, xs, nb - 1, &mut even);
+        }
     }
     std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(even[t], odd[t])))
 }
