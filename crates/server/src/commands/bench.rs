@@ -32,6 +32,10 @@ pub struct Args {
     /// Also measure the read bandwidth (GB/s): all threads sum a 1 GiB buffer, best of 5, before the model loads.
     #[arg(long)]
     bandwidth: bool,
+    /// Start without reading every weight into memory first: for a checkpoint larger than memory, whose
+    /// experts are then paged in from disk as tokens route to them.
+    #[arg(long)]
+    no_prefetch: bool,
     /// First run one untimed stream (the prompt and 2 generated tokens), as llama-bench warms up before it times.
     #[arg(long)]
     warmup: bool,
@@ -128,7 +132,7 @@ fn measure_streams(
         max_queue: max_streams,
         max_batch_tokens: args.max_batch_tokens.max(1),
         max_context: None,
-        prefetch: true,
+        prefetch: !args.no_prefetch,
         dense: args.weights.dense_weights,
     };
     let engine = Arc::new(Engine::start(model, options, Arc::new(Metrics::new()))?);
