@@ -85,8 +85,8 @@ impl<'a> From<&'a Q12Matrix> for Weights<'a> {
 
 /// `y[t, r] = sum_k W[r, k] x[t, k] + bias[r]` for `n` activation rows: `x`
 /// is `n x cols`, `y` is `n x rows`, both row-major. Products and sums are
-/// f32, except in decode (up to [`DECODE_MAX_ROWS`] rows) from 8-bit weights,
-/// and from MXFP4 on instruction sets with an integer kernel
+/// f32, except in decode (up to [`DECODE_MAX_ROWS`] rows) from 8- or 12-bit
+/// weights, and from MXFP4 on instruction sets with an integer kernel
 /// ([`Isa::quantizes_mxfp4_decode`]): there the activations are first
 /// rounded to 16-bit integers per block of 32, within 2^-15 of the block's
 /// largest magnitude. Uses [`Isa::active`].

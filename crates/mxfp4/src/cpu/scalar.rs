@@ -84,12 +84,7 @@ pub(super) fn q8_dot(values: &[i8], scales: &[f32], xs: &[Q16Row<'_>], out: &mut
     out.fill(0.0);
     for (b, (w, &d)) in values.chunks_exact(BLOCK_ELEMS).zip(scales).enumerate() {
         for (x, o) in xs.iter().zip(out.iter_mut()) {
-            let q = &x.values[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS];
-            let sum: i32 = w.iter().zip(q).map(|(&w, &q)| i32::from(w) * i32::from(q)).sum();
-            // The activations' stored scale divides by 512 (see `quant`).
-            // The sum times the activation scale first, then the weight
-            // scale: their product alone can underflow where the result does not.
-            *o += (sum as f32 * (x.scales[b] * 512.0)) * d;
+            *o += int16_block_dot(w, x, b, d);
         }
     }
 }
@@ -100,11 +95,19 @@ pub(super) fn q12_dot(packed: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &m
     for (b, &d) in scales.iter().enumerate() {
         let w = unpack_block(&packed[b * Q12_BLOCK_BYTES..(b + 1) * Q12_BLOCK_BYTES]);
         for (x, o) in xs.iter().zip(out.iter_mut()) {
-            let q = &x.values[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS];
-            let sum: i32 = w.iter().zip(q).map(|(&w, &q)| i32::from(w) * i32::from(q)).sum();
-            *o += (sum as f32 * (x.scales[b] * 512.0)) * d.to_f32();
+            *o += int16_block_dot(&w, x, b, d.to_f32());
         }
     }
+}
+
+/// Block `b`'s 32 integer weights `w`, of scale `d`, dotted with the same
+/// block of `x`: an exact integer sum, then the activation scale (which
+/// divides by 512, see `quant`), then the weight scale, in that order
+/// because their product alone can underflow where the result does not.
+fn int16_block_dot<W: Copy + Into<i32>>(w: &[W], x: &Q16Row<'_>, b: usize, d: f32) -> f32 {
+    let q = &x.values[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS];
+    let sum: i32 = w.iter().zip(q).map(|(&w, &q)| w.into() * i32::from(q)).sum();
+    (sum as f32 * (x.scales[b] * 512.0)) * d
 }
 
 fn bf16_dot(row: &[bf16], xs: &[&[f32]], out: &mut [f32]) {
