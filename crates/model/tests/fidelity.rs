@@ -19,9 +19,11 @@ const LOGPROB_BOUND: f32 = 2e-2;
 /// (`Isa::quantizes_mxfp4_decode`, up to `DECODE_MAX_ROWS` rows), each expert input
 /// moves by up to 2^-15 of its block's largest value, ~5e-4 in these logits;
 /// a cache or masking fault moves them by whole units. Requantized dense
-/// weights round decode activations the same way on every CPU.
+/// weights round decode activations the same way on every CPU; where both
+/// round, their moves add up.
 fn chunk_bound(dense: DenseFormat) -> f32 {
-    if mxfp4::Isa::active().quantizes_mxfp4_decode() || dense != DenseFormat::Bf16 { 2e-3 } else { 1e-4 }
+    let rounding = u8::from(mxfp4::Isa::active().quantizes_mxfp4_decode()) + u8::from(dense != DenseFormat::Bf16);
+    1e-4 + 2e-3 * f32::from(rounding)
 }
 
 #[derive(Deserialize)]

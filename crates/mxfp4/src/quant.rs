@@ -75,7 +75,10 @@ fn quantize_block(block: &[f32], order: &[u8; BLOCK_ELEMS], out: &mut [i16]) -> 
     let exponent = floor_log2 - 14;
     let inverse = f64::powi(2.0, -exponent);
     for (o, &i) in out.iter_mut().zip(order) {
-        *o = (f64::from(block[i as usize]) * inverse).round().clamp(-32767.0, 32767.0) as i16;
+        // Half away from zero, as `f64::round`, which without SSE4.1 is a
+        // libm call per value; `as` truncates. Exact: |v| < 2^15 + 1.
+        let v = f64::from(block[i as usize]) * inverse;
+        *o = ((v + 0.5f64.copysign(v)) as i32).clamp(-32767, 32767) as i16;
     }
     // At least 2^(-126 - 14 - 9) = 2^-149: a normal maximum keeps the scale representable.
     f64::powi(2.0, exponent - 9) as f32

@@ -62,7 +62,7 @@ const MXFP4_ORDER: [u8; 32] = {
 /// Position `16g + 8h + i` of a quantized block holds input `16g + 2i + h`
 /// (g, h < 2, i < 8): the order of `unpack{lo,hi}_epi8` over a register
 /// whose low lane holds the even inputs' codes and whose high lane the odd.
-const Q16_ORDER: [u8; 32] = {
+pub(super) const Q16_ORDER: [u8; 32] = {
     let mut order = [0u8; 32];
     let mut p = 0;
     while p < 32 {
@@ -72,7 +72,7 @@ const Q16_ORDER: [u8; 32] = {
     order
 };
 
-static Q16: Q16Kernel = Q16Kernel { order: Q16_ORDER, dot: mxfp4_dot_q16 };
+pub(super) static Q16: Q16Kernel = Q16Kernel { order: Q16_ORDER, dot: mxfp4_dot_q16 };
 
 super::q16_entry_point!();
 
@@ -516,54 +516,6 @@ unsafe fn gemm_tile_m<const M: usize>(a: &[&[f32]], panel: &[f32], k: usize, til
         for m in 0..M {
             _mm256_storeu_ps(tile.as_mut_ptr().add(m * NR), c0[m]);
             _mm256_storeu_ps(tile.as_mut_ptr().add(m * NR + 8), c1[m]);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::quant::Q16Rows;
-
-    /// The integer kernel against the scalar integer reference: the same
-    /// integer sums, so only the order of the f32 block sums differs.
-    #[test]
-    fn q16_dot_matches_the_scalar_reference() {
-        if kernels().is_none() {
-            return;
-        }
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        for blocks in [1, 2, 3, 90] {
-            let cols = blocks * BLOCK_ELEMS;
-            let codes: Vec<u8> = (0..blocks * BLOCK_BYTES).map(|_| next() as u8).collect();
-            let scales: Vec<u8> = (0..blocks).map(|_| 118 + (next() % 13) as u8).collect();
-            let x: Vec<f32> = (0..2 * cols).map(|_| (next() % 20001) as f32 / 1000.0 - 10.0).collect();
-            let (ours, reference) = (
-                Q16Rows::quantize(&x, cols, &Q16.order),
-                Q16Rows::quantize(&x, cols, &super::super::scalar::Q16.order),
-            );
-            for n in [1, 2] {
-                let (mut got, mut want) = ([0.0f32; 2], [0.0f32; 2]);
-                let rows: Vec<Q16Row<'_>> = (0..n).map(|t| ours.row(t)).collect();
-                mxfp4_dot_q16(&codes, &scales, &rows, &mut got[..n]);
-                let rows: Vec<Q16Row<'_>> = (0..n).map(|t| reference.row(t)).collect();
-                (super::super::scalar::Q16.dot)(&codes, &scales, &rows, &mut want[..n]);
-                for t in 0..n {
-                    let sum_abs: f32 = x[t * cols..(t + 1) * cols].iter().map(|v| v.abs()).sum::<f32>() * 12.0 * 8.0;
-                    assert!(
-                        (got[t] - want[t]).abs() <= 1e-6 * sum_abs,
-                        "{blocks} blocks, row {t}: {} vs {}",
-                        got[t],
-                        want[t]
-                    );
-                }
-            }
         }
     }
 }

@@ -322,3 +322,51 @@ pub(crate) const NATURAL_ORDER: [u8; 32] = {
     }
     order
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{BLOCK_BYTES, BLOCK_ELEMS};
+    use crate::quant::Q16Rows;
+
+    /// Each integer MXFP4 kernel against the scalar integer reference: the
+    /// same integer sums, so only the order of the f32 block sums differs.
+    #[test]
+    fn q16_dots_match_the_scalar_reference() {
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let kernels: Vec<(Isa, &Q16Kernel)> =
+            Isa::available().into_iter().filter_map(|isa| Some((isa, isa.kernels()?.mxfp4_q16?))).collect();
+        for blocks in [1, 2, 3, 90] {
+            let cols = blocks * BLOCK_ELEMS;
+            let codes: Vec<u8> = (0..blocks * BLOCK_BYTES).map(|_| next() as u8).collect();
+            let scales: Vec<u8> = (0..blocks).map(|_| 118 + (next() % 13) as u8).collect();
+            let x: Vec<f32> = (0..2 * cols).map(|_| (next() % 20001) as f32 / 1000.0 - 10.0).collect();
+            let reference = Q16Rows::quantize(&x, cols, &scalar::Q16.order);
+            for &(isa, q16) in &kernels {
+                let ours = Q16Rows::quantize(&x, cols, &q16.order);
+                for n in [1, 2] {
+                    let (mut got, mut want) = ([0.0f32; 2], [0.0f32; 2]);
+                    let rows: Vec<Q16Row<'_>> = (0..n).map(|t| ours.row(t)).collect();
+                    (q16.dot)(&codes, &scales, &rows, &mut got[..n]);
+                    let rows: Vec<Q16Row<'_>> = (0..n).map(|t| reference.row(t)).collect();
+                    (scalar::Q16.dot)(&codes, &scales, &rows, &mut want[..n]);
+                    for t in 0..n {
+                        let sum_abs: f32 = x[t * cols..(t + 1) * cols].iter().map(|v| v.abs()).sum::<f32>() * 96.0;
+                        assert!(
+                            (got[t] - want[t]).abs() <= 1e-6 * sum_abs,
+                            "{isa}, {blocks} blocks, row {t}: {} vs {}",
+                            got[t],
+                            want[t]
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
