@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 
 use crate::bf16::Bf16Matrix;
-use crate::cpu::{DOT_MAX_TOKENS, Isa, Kernels, NATURAL_ORDER};
+use crate::cpu::{DOT_MAX_TOKENS, Isa, Kernels, Mxfp4Decode, NATURAL_ORDER};
 use crate::format::Mxfp4Matrix;
 use crate::q8::Q8Matrix;
 use crate::q12::Q12Matrix;
@@ -113,18 +113,16 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
         // A few rows: stream the packed weights once, cheaper than
         // dequantizing every panel for the GEMM.
         match w {
-            Weights::Mxfp4(m) => match kernels.mxfp4_q16 {
-                Some(q16) => {
+            Weights::Mxfp4(m) => match kernels.mxfp4_decode {
+                Mxfp4Decode::Q16(q16) => {
                     let xq = Q16Rows::quantize(x, cols, &q16.order);
                     let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
                     dot_rows(rows, &xs, bias, y, |r, pair, out| (q16.dot)(m.row_blocks(r), m.row_scales(r), pair, out));
                 }
-                None => {
+                Mxfp4Decode::F32(dot) => {
                     let xp = permute(x, cols, &kernels.mxfp4_order);
                     let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
-                    dot_rows(rows, &xs, bias, y, |r, pair, out| {
-                        (kernels.mxfp4_dot)(m.row_blocks(r), m.row_scales(r), pair, out)
-                    });
+                    dot_rows(rows, &xs, bias, y, |r, pair, out| dot(m.row_blocks(r), m.row_scales(r), pair, out));
                 }
             },
             Weights::Bf16(b) => {

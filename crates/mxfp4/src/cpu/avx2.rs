@@ -16,7 +16,7 @@ use std::arch::x86_64::*;
 
 use half::bf16;
 
-use super::{Kernels, Q16Kernel};
+use super::{Kernels, Mxfp4Decode, Q16Kernel};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 use crate::quant::{E2M1_TWICE, Q16Row};
@@ -28,11 +28,10 @@ pub(super) fn kernels() -> Option<&'static Kernels> {
 static KERNELS: Kernels = Kernels {
     mxfp4_order: MXFP4_ORDER,
     bf16_order: &BF16_ORDER,
-    mxfp4_dot,
     bf16_dot,
     q8_dot,
     q12_dot,
-    mxfp4_q16: Some(&Q16),
+    mxfp4_decode: Mxfp4Decode::Q16(&Q16),
     mxfp4_pack,
     bf16_pack,
     gemm_tile,
@@ -349,30 +348,6 @@ fn hsum(v: __m256) -> f32 {
     let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
     let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
-}
-
-/// # Safety
-/// AVX2 and FMA present; `blocks` holds 16 bytes per scale and each `x`
-/// 32 values per scale.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn mxfp4_dot_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [&[f32]; T]) -> [f32; T] {
-    let decoder = Decoder::new();
-    let mut acc = [_mm256_setzero_ps(); T];
-    for (b, &s) in scales.iter().enumerate() {
-        // SAFETY: block `b` and inputs `32b .. 32b + 32` are in bounds (see above).
-        unsafe {
-            let w = decoder.decode(blocks.as_ptr().add(b * BLOCK_BYTES));
-            let scale = _mm256_set1_ps(E8M0_VALUES[s as usize]);
-            for t in 0..T {
-                let x = xs[t].as_ptr().add(b * BLOCK_ELEMS);
-                let s01 = _mm256_fmadd_ps(w[1], _mm256_loadu_ps(x.add(8)), _mm256_mul_ps(w[0], _mm256_loadu_ps(x)));
-                let s23 =
-                    _mm256_fmadd_ps(w[3], _mm256_loadu_ps(x.add(24)), _mm256_mul_ps(w[2], _mm256_loadu_ps(x.add(16))));
-                acc[t] = _mm256_fmadd_ps(_mm256_add_ps(s01, s23), scale, acc[t]);
-            }
-        }
-    }
-    acc.map(|a| hsum(a))
 }
 
 /// Even (`[0]`) and odd (`[1]`) columns of 16 bf16 values as f32.

@@ -1,18 +1,22 @@
 //! AVX-512 (F, BW, VL) + FMA kernels.
 //!
-//! MXFP4 blocks are decoded with a 16-entry f32 table lookup: `vpmovzxbd`
-//! widens a block's 16 bytes to 16 dwords, and `vpermps`, which reads only
-//! the low 4 bits of each index, maps the low nibbles (and, after a shift
-//! by 4, the high nibbles) straight to their E2M1 values. One block gives
-//! two vectors, its even inputs and its odd inputs, so each block keeps its
-//! own 32 positions and its own scale, and no lane crossing is needed
-//! beyond the lookup itself.
+//! MXFP4 decode (a few activation rows) runs on 16-bit integer activations
+//! (see [`crate::quant`]): with VNNI and VBMI, this module's kernel on
+//! 256-bit registers; without, the AVX2 one. On CPUs that split 512-bit
+//! operations in two (Zen 4) the wide shuffles cost twice as much, and the
+//! 256-bit kernel reads more of the bandwidth than a 512-bit one.
+//!
+//! GEMM panels decode MXFP4 blocks with a 16-entry f32 table lookup:
+//! `vpmovzxbd` widens a block's 16 bytes to 16 dwords, and `vpermps`, which
+//! reads only the low 4 bits of each index, maps the low nibbles (and, after
+//! a shift by 4, the high nibbles) straight to their E2M1 values. One block
+//! gives two vectors, its even inputs and its odd inputs.
 
 use std::arch::x86_64::*;
 
 use half::bf16;
 
-use super::{Kernels, Q16Kernel};
+use super::{Kernels, Mxfp4Decode, Q16Kernel};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 use crate::quant::{E2M1_TWICE, Q16Row};
@@ -29,18 +33,17 @@ pub(super) fn kernels() -> Option<&'static Kernels> {
 
 /// With VNNI and VBMI (Ice Lake, Zen 4 and later), MXFP4 decode takes
 /// [`Q16`] instead of the AVX2 integer kernel.
-static KERNELS_VNNI_VBMI: Kernels = Kernels { mxfp4_q16: Some(&Q16), ..KERNELS };
+static KERNELS_VNNI_VBMI: Kernels = Kernels { mxfp4_decode: Mxfp4Decode::Q16(&Q16), ..KERNELS };
 
 static KERNELS: Kernels = Kernels {
     mxfp4_order: EVEN_ODD,
     bf16_order: &EVEN_ODD,
-    mxfp4_dot,
     bf16_dot,
     q8_dot,
     q12_dot,
-    // 256-bit integer decode beats the 512-bit f32 lookup: `vpermps` and
+    // 256-bit integer decode beats a 512-bit f32 lookup: `vpermps` and
     // `vpmovzxbd` on 512 bits cost Zen 4 twice their 256-bit price.
-    mxfp4_q16: Some(&super::avx2::Q16),
+    mxfp4_decode: Mxfp4Decode::Q16(&super::avx2::Q16),
     mxfp4_pack,
     bf16_pack,
     gemm_tile,
@@ -96,57 +99,6 @@ unsafe fn decode(table: __m512, block: *const u8) -> [__m512; 2] {
     let bytes = _mm512_cvtepu8_epi32(unsafe { _mm_loadu_si128(block.cast()) });
     // `vpermps` ignores index bits above the low 4: no mask is needed.
     [_mm512_permutexvar_ps(bytes, table), _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(bytes), table)]
-}
-
-/// `acc[t] += scale * (block b . x_t[32b .. 32b + 32])`, the block's sum
-/// scaled by one FMA so that a NaN scale poisons the row.
-///
-/// # Safety
-/// Block `b` lies within `blocks` and inputs `32b .. 32b + 32` within each `x`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-#[inline]
-unsafe fn mxfp4_block<const T: usize>(
-    table: __m512,
-    blocks: &[u8],
-    scale: u8,
-    xs: &[&[f32]; T],
-    b: usize,
-    acc: &mut [__m512; T],
-) {
-    // SAFETY: block `b` and inputs `32b .. 32b + 32` are in bounds (see above).
-    unsafe {
-        let [even, odd] = decode(table, blocks.as_ptr().add(b * BLOCK_BYTES));
-        let scale = _mm512_set1_ps(E8M0_VALUES[scale as usize]);
-        for t in 0..T {
-            let x = xs[t].as_ptr().add(b * BLOCK_ELEMS);
-            let sum = _mm512_fmadd_ps(odd, _mm512_loadu_ps(x.add(16)), _mm512_mul_ps(even, _mm512_loadu_ps(x)));
-            acc[t] = _mm512_fmadd_ps(sum, scale, acc[t]);
-        }
-    }
-}
-
-/// # Safety
-/// AVX-512 F/BW/VL, AVX2 and FMA present; `blocks` holds 16 bytes per
-/// scale and each `x` 32 values per scale.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-unsafe fn mxfp4_dot_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [&[f32]; T]) -> [f32; T] {
-    let table = e2m1_table();
-    // Even and odd blocks accumulate apart: two dependency chains.
-    let mut acc = [[_mm512_setzero_ps(); T]; 2];
-    let nb = scales.len();
-    let mut b = 0;
-    // SAFETY: `b < nb` for every block read, within the caller's bounds.
-    unsafe {
-        while b + 2 <= nb {
-            mxfp4_block(table, blocks, scales[b], &xs, b, &mut acc[0]);
-            mxfp4_block(table, blocks, scales[b + 1], &xs, b + 1, &mut acc[1]);
-            b += 2;
-        }
-        if b < nb {
-            mxfp4_block(table, blocks, scales[b], &xs, b, &mut acc[0]);
-        }
-    }
-    std::array::from_fn(|t| _mm512_reduce_add_ps(_mm512_add_ps(acc[0][t], acc[1][t])))
 }
 
 /// The integer MXFP4 kernel on 256-bit registers, as the AVX2 one (same

@@ -13,31 +13,15 @@ use crate::format::Mxfp4Matrix;
 use crate::quant::Q16Row;
 
 /// Defines a SIMD instruction set's safe entry points for its [`Kernels`]
-/// table (`mxfp4_dot`, `bf16_dot`, `mxfp4_pack`, `bf16_pack`, `gemm_tile`)
-/// over its unsafe kernels (`mxfp4_dot_n`, `bf16_dot_n`, `mxfp4_pack_simd`,
-/// `bf16_pack_simd`, `gemm_tile_m`) and constants `MR` / `NR`. Each entry
-/// point checks the bounds the kernel relies on, then calls it. That is
-/// sound because the module hands out its table, the only way to reach the
-/// entry points, only after the CPU reported the features the kernels are
-/// compiled for. `tile_rows` lists 1..=MR.
+/// table (`bf16_dot`, `mxfp4_pack`, `bf16_pack`, `gemm_tile`) over its
+/// unsafe kernels (`bf16_dot_n`, `mxfp4_pack_simd`, `bf16_pack_simd`,
+/// `gemm_tile_m`) and constants `MR` / `NR`. Each entry point checks the
+/// bounds the kernel relies on, then calls it. That is sound because the
+/// module hands out its table, the only way to reach the entry points,
+/// only after the CPU reported the features the kernels are compiled for.
+/// `tile_rows` lists 1..=MR.
 macro_rules! simd_entry_points {
     (tile_rows: [$($m:literal),+]) => {
-        fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
-            use $crate::format::{BLOCK_BYTES, BLOCK_ELEMS};
-            let nb = scales.len();
-            assert!(blocks.len() == nb * BLOCK_BYTES && xs.iter().all(|x| x.len() >= nb * BLOCK_ELEMS));
-            // SAFETY: the CPU reported this module's features before its
-            // table was handed out; the lengths the kernel reads were
-            // checked above.
-            unsafe {
-                match xs {
-                    [x] => out[0] = mxfp4_dot_n::<1>(blocks, scales, [*x])[0],
-                    [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_n::<2>(blocks, scales, [*x0, *x1])),
-                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
-                }
-            }
-        }
-
         fn bf16_dot(row: &[half::bf16], xs: &[&[f32]], out: &mut [f32]) {
             assert!(xs.iter().all(|x| x.len() >= row.len()));
             // SAFETY: the CPU reported this module's features before its
@@ -83,6 +67,32 @@ macro_rules! simd_entry_points {
 }
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) use simd_entry_points;
+
+/// Defines the safe entry point `mxfp4_dot` of an instruction set's f32
+/// MXFP4 kernel `mxfp4_dot_n` (for [`Mxfp4Decode::F32`]), as
+/// [`simd_entry_points`] does for the others.
+#[cfg(target_arch = "aarch64")]
+macro_rules! f32_mxfp4_entry_point {
+    () => {
+        fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
+            use $crate::format::{BLOCK_BYTES, BLOCK_ELEMS};
+            let nb = scales.len();
+            assert!(blocks.len() == nb * BLOCK_BYTES && xs.iter().all(|x| x.len() >= nb * BLOCK_ELEMS));
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; the lengths the kernel reads were
+            // checked above.
+            unsafe {
+                match xs {
+                    [x] => out[0] = mxfp4_dot_n::<1>(blocks, scales, [*x])[0],
+                    [x0, x1] => out[..2].copy_from_slice(&mxfp4_dot_n::<2>(blocks, scales, [*x0, *x1])),
+                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
+                }
+            }
+        }
+    };
+}
+#[cfg(target_arch = "aarch64")]
+pub(crate) use f32_mxfp4_entry_point;
 
 /// Defines the safe entry point `mxfp4_dot_q16` of an instruction set's
 /// integer MXFP4 kernel `mxfp4_dot_q16_n` (for its [`Q16Kernel`]), as
@@ -229,7 +239,7 @@ impl Isa {
     /// [`crate::linear`]) instead of multiplying them as f32. False where
     /// the CPU cannot run it.
     pub fn quantizes_mxfp4_decode(self) -> bool {
-        self.kernels().is_some_and(|k| k.mxfp4_q16.is_some())
+        self.kernels().is_some_and(|k| matches!(k.mxfp4_decode, Mxfp4Decode::Q16(_)))
     }
 
     pub(crate) fn kernels(self) -> Option<&'static Kernels> {
@@ -268,9 +278,9 @@ pub(crate) const DOT_MAX_TOKENS: usize = 2;
 pub(crate) struct Kernels {
     pub mxfp4_order: [u8; 32],
     pub bf16_order: &'static [u8],
-    /// Dot products of one MXFP4 row (its blocks and scales) with 1 or 2
-    /// permuted activation rows, into `out[t]`.
-    pub mxfp4_dot: Mxfp4DotFn,
+    /// How MXFP4 decode (up to [`crate::DECODE_MAX_ROWS`] activation rows)
+    /// multiplies.
+    pub mxfp4_decode: Mxfp4Decode,
     /// The same for one bf16 row.
     pub bf16_dot: Bf16DotFn,
     /// Dot products of one 8-bit row ([`crate::Q8Matrix`]: its values and
@@ -280,10 +290,6 @@ pub(crate) struct Kernels {
     /// The same for one 12-bit row ([`crate::Q12Matrix`]: its packed
     /// values, followed by readable padding, and block scales).
     pub q12_dot: Q12DotFn,
-    /// Where the instruction set has one, an MXFP4 dot over activations
-    /// quantized to 16-bit integers ([`crate::quant`]), which decode
-    /// prefers: integer products need far fewer shuffles than f32 ones.
-    pub mxfp4_q16: Option<&'static Q16Kernel>,
     /// Dequantizes rows `r0 .. r0 + nr` (nr <= gemm_nr) into a panel laid
     /// out `[cols][gemm_nr]` in the permuted column order, zero-padding
     /// missing rows.
@@ -296,6 +302,17 @@ pub(crate) struct Kernels {
     pub gemm_tile: GemmTileFn,
     pub gemm_mr: usize,
     pub gemm_nr: usize,
+}
+
+/// An instruction set's MXFP4 decode kernel.
+#[derive(Clone, Copy)]
+pub(crate) enum Mxfp4Decode {
+    /// Dot products of one MXFP4 row (its blocks and scales) with 1 or 2
+    /// activation rows permuted to `mxfp4_order`, into `out[t]`.
+    F32(Mxfp4DotFn),
+    /// Over activations quantized to 16-bit integers ([`crate::quant`]):
+    /// integer products need far fewer shuffles than f32 ones.
+    Q16(&'static Q16Kernel),
 }
 
 /// An integer MXFP4 dot kernel: dot products of one row with 1 or 2
@@ -340,8 +357,13 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let kernels: Vec<(Isa, &Q16Kernel)> =
-            Isa::available().into_iter().filter_map(|isa| Some((isa, isa.kernels()?.mxfp4_q16?))).collect();
+        let kernels: Vec<(Isa, &Q16Kernel)> = Isa::available()
+            .into_iter()
+            .filter_map(|isa| match isa.kernels()?.mxfp4_decode {
+                Mxfp4Decode::Q16(q16) => Some((isa, q16)),
+                Mxfp4Decode::F32(_) => None,
+            })
+            .collect();
         for blocks in [1, 2, 3, 90] {
             let cols = blocks * BLOCK_ELEMS;
             let codes: Vec<u8> = (0..blocks * BLOCK_BYTES).map(|_| next() as u8).collect();

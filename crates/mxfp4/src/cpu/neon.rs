@@ -10,7 +10,7 @@ use std::arch::aarch64::*;
 
 use half::bf16;
 
-use super::Kernels;
+use super::{Kernels, Mxfp4Decode};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 
@@ -21,12 +21,11 @@ pub(super) fn kernels() -> Option<&'static Kernels> {
 static KERNELS: Kernels = Kernels {
     mxfp4_order: MXFP4_ORDER,
     bf16_order: &BF16_ORDER,
-    mxfp4_dot,
+    mxfp4_decode: Mxfp4Decode::F32(mxfp4_dot),
     bf16_dot,
     // No NEON kernels for requantized dense weights yet: the portable ones.
     q8_dot: super::scalar::q8_dot,
     q12_dot: super::scalar::q12_dot,
-    mxfp4_q16: None,
     mxfp4_pack,
     bf16_pack,
     gemm_tile,
@@ -39,6 +38,7 @@ const MR: usize = 6;
 const NR: usize = 16;
 
 super::simd_entry_points!(tile_rows: [1, 2, 3, 4, 5, 6]);
+super::f32_mxfp4_entry_point!();
 
 /// Position `p < 16` of a decoded block holds input `2p` (the low nibbles)
 /// and position `16 + p` input `2p + 1` (the high nibbles): see

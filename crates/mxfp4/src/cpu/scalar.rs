@@ -5,7 +5,7 @@ use half::bf16;
 
 #[cfg(all(test, target_arch = "x86_64"))]
 use super::Q16Kernel;
-use super::{Kernels, NATURAL_ORDER};
+use super::{Kernels, Mxfp4Decode, NATURAL_ORDER};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 use crate::q12::{Q12_BLOCK_BYTES, unpack_block};
@@ -16,12 +16,11 @@ use crate::quant::Q16Row;
 pub(super) static KERNELS: Kernels = Kernels {
     mxfp4_order: NATURAL_ORDER,
     bf16_order: &[],
-    mxfp4_dot,
+    mxfp4_decode: Mxfp4Decode::F32(mxfp4_dot),
     bf16_dot,
     q8_dot,
     q12_dot,
     // Exact f32 products here: the integer kernel below is the reference of the SIMD ones, not a speed-up.
-    mxfp4_q16: None,
     mxfp4_pack,
     bf16_pack,
     gemm_tile,
