@@ -26,7 +26,7 @@ use mxfp4::Isa;
 mod common;
 
 use common::{Copies, DOWN, GATE_UP, Io, Q_PROJ, UNEMBED};
-use mxfp4::bandwidth::read_bandwidth_of;
+use mxfp4::bandwidth::{ProbeBuffer, read_bandwidth_of};
 
 const DEFAULT_ROUNDS: usize = 5;
 /// Size of the buffer the bandwidth pass reads.
@@ -50,11 +50,7 @@ fn main() {
     );
 
     let setup = Instant::now();
-    let mut buffer = vec![0u64; BANDWIDTH_BYTES / 8];
-    {
-        use rayon::prelude::*;
-        buffer.par_iter_mut().enumerate().for_each(|(i, v)| *v = i as u64);
-    }
+    let buffer = ProbeBuffer::new(BANDWIDTH_BYTES / 8);
     let decode = [
         Copies::mxfp4(GATE_UP, None, 1),
         Copies::bf16(Q_PROJ, None, 2),
