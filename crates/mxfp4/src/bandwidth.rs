@@ -5,6 +5,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use crate::huge::HugeBuf;
+
 /// The threads the probe reads with: rayon's global pool (as the kernels).
 pub fn threads() -> usize {
     rayon::current_num_threads()
@@ -17,57 +19,24 @@ pub fn read_bandwidth(bytes: usize, passes: usize) -> f64 {
 }
 
 /// `words` distinct non-zero u64 (a zeroed allocation could map one shared
-/// page), on transparent huge pages where the kernel grants them. Decode
-/// reads its weights from page-cache folios that are mostly 2 MiB; on 4 KiB
-/// pages the hardware prefetchers stop at every page boundary, and the
-/// probe would read measurably slower than the weights do (on a Zen 4 VM:
-/// 32 GB/s, while llama.cpp decoded at 37 GB/s of weights).
-pub struct ProbeBuffer {
-    words: Box<dyn std::ops::Deref<Target = [u64]> + Send + Sync>,
-}
+/// page), on transparent huge pages where the kernel grants them: decode
+/// reads its weights from page-cache folios that are mostly 2 MiB, and on
+/// 4 KiB pages the probe would read measurably slower than the weights do.
+pub struct ProbeBuffer(HugeBuf<u64>);
 
 impl ProbeBuffer {
     pub fn new(words: usize) -> Self {
-        let fill = |w: &mut [u64]| w.iter_mut().enumerate().for_each(|(i, v)| *v = i as u64 ^ 0x9E37_79B9_7F4A_7C15);
-        match huge_page_map(words) {
-            Some(mut map) => {
-                fill(bytemuck::cast_slice_mut(&mut map[..]));
-                Self { words: Box::new(U64Map(map.make_read_only().expect("an anonymous map can be made read-only"))) }
-            }
-            None => {
-                let mut v = vec![0u64; words];
-                fill(&mut v);
-                Self { words: Box::new(v) }
-            }
-        }
+        let mut buf = HugeBuf::zeroed(words);
+        buf.iter_mut().enumerate().for_each(|(i, v)| *v = i as u64 ^ 0x9E37_79B9_7F4A_7C15);
+        Self(buf)
     }
 }
 
 impl std::ops::Deref for ProbeBuffer {
     type Target = [u64];
     fn deref(&self) -> &[u64] {
-        &self.words
+        &self.0
     }
-}
-
-/// An anonymous map read as u64 (page-aligned, so the cast holds).
-struct U64Map(memmap2::Mmap);
-
-impl std::ops::Deref for U64Map {
-    type Target = [u64];
-    fn deref(&self) -> &[u64] {
-        bytemuck::cast_slice(&self.0[..])
-    }
-}
-
-/// An anonymous map of `words` u64 advised onto huge pages; `None` where
-/// the map fails (the caller then takes ordinary memory).
-fn huge_page_map(words: usize) -> Option<memmap2::MmapMut> {
-    let map = memmap2::MmapMut::map_anon(words.checked_mul(8)?.max(8)).ok()?;
-    #[cfg(target_os = "linux")]
-    // Advice only: where the kernel declines, the map stays on small pages.
-    let _ = map.advise(memmap2::Advice::HugePage);
-    Some(map)
 }
 
 /// GB/s of all rayon threads each summing its share of `buf`, best of `passes`.

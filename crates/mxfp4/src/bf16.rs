@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::error::FormatError;
 use crate::format::{BLOCK_ELEMS, check_len};
+use crate::huge::HugeBuf;
 
 /// A `rows x cols` bf16 matrix in row-major order, rows being output features.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +62,7 @@ impl<'a> Bf16Matrix<'a> {
     /// Each block of 32 values of every row converted by `quantize(block,
     /// out)`, which writes the block's `block_len` values to `out` and
     /// returns its scale; rows in parallel. Returns the values (row-major,
+    /// on huge pages where the kernel grants them, as decode streams them;
     /// then `pad` defaults) and the scales. The columns must be a multiple
     /// of 32.
     pub(crate) fn quantize_blocks<V, S>(
@@ -69,9 +71,9 @@ impl<'a> Bf16Matrix<'a> {
         block_len: usize,
         pad: usize,
         quantize: impl Fn(&[bf16], &mut [V]) -> S + Sync,
-    ) -> Result<(Vec<V>, Vec<S>), FormatError>
+    ) -> Result<(HugeBuf<V>, Vec<S>), FormatError>
     where
-        V: Copy + Default + Send,
+        V: bytemuck::Pod + Send,
         S: Copy + Default + Send,
     {
         let (rows, cols) = (self.rows, self.cols);
@@ -80,7 +82,7 @@ impl<'a> Bf16Matrix<'a> {
         }
         let blocks = cols / BLOCK_ELEMS;
         let row_len = blocks * block_len;
-        let mut values = vec![V::default(); rows * row_len + pad];
+        let mut values = HugeBuf::zeroed(rows * row_len + pad);
         let mut scales = vec![S::default(); rows * blocks];
         let rows_out = values[..rows * row_len].par_chunks_mut(row_len).zip(scales.par_chunks_mut(blocks));
         rows_out.enumerate().for_each(|(r, (vs, ss))| {

@@ -18,6 +18,7 @@ pub mod bf16;
 mod cpu;
 mod error;
 pub mod format;
+mod huge;
 pub mod linear;
 mod q12;
 mod q8;

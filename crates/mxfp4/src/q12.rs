@@ -20,6 +20,7 @@ use half::bf16;
 use crate::bf16::Bf16Matrix;
 use crate::error::FormatError;
 use crate::format::BLOCK_ELEMS;
+use crate::huge::HugeBuf;
 
 /// Bytes of one block of 32 values.
 pub(crate) const Q12_BLOCK_BYTES: usize = BLOCK_ELEMS * 3 / 2;
@@ -34,7 +35,7 @@ const Q12_MAX: f32 = 2047.0;
 #[derive(Debug, Clone)]
 pub struct Q12Matrix {
     /// `rows * cols * 3 / 2` bytes, then [`Q12_PAD`] zeros.
-    packed: Vec<u8>,
+    packed: HugeBuf<u8>,
     scales: Vec<bf16>,
     rows: usize,
     cols: usize,

@@ -16,12 +16,13 @@ use half::bf16;
 use crate::bf16::Bf16Matrix;
 use crate::error::FormatError;
 use crate::format::BLOCK_ELEMS;
+use crate::huge::HugeBuf;
 
 /// A `rows x cols` matrix of 8-bit values with one scale per block of 32
 /// columns; `cols` is a multiple of 32.
 #[derive(Debug, Clone)]
 pub struct Q8Matrix {
-    values: Vec<i8>,
+    values: HugeBuf<i8>,
     scales: Vec<f32>,
     rows: usize,
     cols: usize,
