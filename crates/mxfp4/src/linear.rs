@@ -164,7 +164,7 @@ pub const DECODE_MAX_ROWS: usize = 16;
 /// that position `j` holds column `order[j]`; columns past the last whole
 /// chunk keep their place. The copy starts on a cache line (see
 /// [`CacheAligned`]).
-fn permute(x: &[f32], cols: usize, order: &[u8]) -> CacheAligned {
+fn permute(x: &[f32], cols: usize, order: &[u8]) -> CacheAligned<f32> {
     let len = order.len();
     let mut out = CacheAligned::copy_of(x);
     if order.iter().enumerate().all(|(j, &o)| o as usize == j) {
@@ -180,34 +180,41 @@ fn permute(x: &[f32], cols: usize, order: &[u8]) -> CacheAligned {
     out
 }
 
-/// f32 values starting on a 64-byte boundary: the kernels' 512-bit loads
+/// `len` values starting on a 64-byte boundary: the kernels' vector loads
 /// of the activations then never straddle two cache lines (each row's
-/// length is a multiple of 16 floats in these models), which costs a
-/// second load each on x86.
-struct CacheAligned {
-    buf: Vec<f32>,
+/// length is a multiple of 64 bytes in these models), which costs a second
+/// load each on x86. A heap allocation a cache line longer, not a map: it
+/// is made on every call.
+pub(crate) struct CacheAligned<T> {
+    buf: Vec<T>,
     start: usize,
     len: usize,
 }
 
-impl CacheAligned {
-    fn copy_of(x: &[f32]) -> Self {
-        let mut buf = vec![0.0f32; x.len() + 15];
-        let start = buf.as_ptr().align_offset(64).min(15);
-        buf[start..start + x.len()].copy_from_slice(x);
-        Self { buf, start, len: x.len() }
+impl<T: Copy + Default> CacheAligned<T> {
+    pub fn zeroed(len: usize) -> Self {
+        let spare = 64 / size_of::<T>();
+        let buf = vec![T::default(); len + spare];
+        let start = buf.as_ptr().align_offset(64).min(spare);
+        Self { buf, start, len }
+    }
+
+    fn copy_of(x: &[T]) -> Self {
+        let mut out = Self::zeroed(x.len());
+        out.copy_from_slice(x);
+        out
     }
 }
 
-impl std::ops::Deref for CacheAligned {
-    type Target = [f32];
-    fn deref(&self) -> &[f32] {
+impl<T> std::ops::Deref for CacheAligned<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
         &self.buf[self.start..self.start + self.len]
     }
 }
 
-impl std::ops::DerefMut for CacheAligned {
-    fn deref_mut(&mut self) -> &mut [f32] {
+impl<T> std::ops::DerefMut for CacheAligned<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
         &mut self.buf[self.start..self.start + self.len]
     }
 }

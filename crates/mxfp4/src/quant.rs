@@ -17,6 +17,7 @@
 //! magnitude is below f32's smallest normal (2^-126) reads as zeros.
 
 use crate::format::BLOCK_ELEMS;
+use crate::linear::CacheAligned;
 
 /// Twice each E2M1 value, the integers the kernels multiply: code to
 /// 0, 1, 2, 3, 4, 6, 8, 12 and their negatives.
@@ -25,10 +26,7 @@ pub(crate) const E2M1_TWICE: [i8; 16] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3,
 /// Activation rows quantized for one call: row `t` holds `cols` values,
 /// each block of 32 in a kernel's order, and one scale per block.
 pub(crate) struct Q16Rows {
-    /// The values from `start` on, which lies on a 64-byte boundary: the
-    /// kernels' loads of a block then never straddle two cache lines.
-    values: Vec<i16>,
-    start: usize,
+    values: CacheAligned<i16>,
     scales: Vec<f32>,
     cols: usize,
 }
@@ -45,20 +43,19 @@ impl Q16Rows {
     /// block holds input `order[j]` of that block. `cols` is a multiple of 32.
     pub fn quantize(x: &[f32], cols: usize, order: &[u8; BLOCK_ELEMS]) -> Self {
         debug_assert!(cols.is_multiple_of(BLOCK_ELEMS) && x.len().is_multiple_of(cols));
-        let mut values = vec![0i16; x.len() + 31];
-        let start = values.as_ptr().align_offset(64).min(31);
+        let mut values = CacheAligned::zeroed(x.len());
         let scales = x
             .chunks_exact(BLOCK_ELEMS)
-            .zip(values[start..].chunks_exact_mut(BLOCK_ELEMS))
+            .zip(values.chunks_exact_mut(BLOCK_ELEMS))
             .map(|(block, out)| quantize_block(block, order, out))
             .collect();
-        Self { values, start, scales, cols }
+        Self { values, scales, cols }
     }
 
     pub fn row(&self, t: usize) -> Q16Row<'_> {
         let blocks = self.cols / BLOCK_ELEMS;
         Q16Row {
-            values: &self.values[self.start + t * self.cols..self.start + (t + 1) * self.cols],
+            values: &self.values[t * self.cols..(t + 1) * self.cols],
             scales: &self.scales[t * blocks..(t + 1) * blocks],
         }
     }
