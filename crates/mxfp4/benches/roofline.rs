@@ -11,7 +11,11 @@
 //! 3. the clock, from a chain of dependent integer adds, and the FMA peak,
 //!    from register-only independent FMAs on all threads;
 //! 4. each prefill kernel (512 activation rows) in GFLOP/s and as a
-//!    fraction of the measured FMA peak.
+//!    fraction of the measured FMA peak;
+//! 5. each decode kernel with 8 activation rows (8 concurrent streams, or
+//!    several tokens routed to one expert) cycling through the same copies,
+//!    as a fraction of its roof: the slower of streaming the weights at the
+//!    round's bandwidth and computing at its FMA peak.
 //!
 //! A summary gives the median of each figure over the rounds.
 //!
@@ -35,6 +39,8 @@ const BANDWIDTH_BYTES: usize = 512 << 20;
 const PASSES: usize = 3;
 /// Activation rows of the compute-bound figures.
 const PREFILL_ROWS: usize = 512;
+/// Activation rows of the batched decode figures.
+const STREAM_ROWS: usize = 8;
 /// Iterations of the clock and FMA loops, per thread and pass.
 const CLOCK_ITERS: u64 = 30_000_000;
 const FMA_ITERS: u64 = 30_000_000;
@@ -77,6 +83,7 @@ fn main() {
 
     let mut decode_io: Vec<Io> = decode.iter().map(|w| Io::new(w.shape(), 1, 100)).collect();
     let mut prefill_io: Vec<Io> = prefill.iter().map(|w| Io::new(w.shape(), PREFILL_ROWS, 200)).collect();
+    let mut streams_io: Vec<Io> = decode.iter().map(|w| Io::new(w.shape(), STREAM_ROWS, 300)).collect();
     let mut results = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let bw_before = read_bandwidth_of(&buffer, PASSES);
@@ -86,8 +93,17 @@ fn main() {
         let fma = fma_gflops();
         let prefill_gflops: Vec<f64> =
             prefill.iter().zip(&mut prefill_io).map(|(w, io)| prefill_gflops(w, io)).collect();
-        let r =
-            Round { bandwidth: bw_before.max(bw_after), bw_before, bw_after, decode_gbs, clock, fma, prefill_gflops };
+        let streams_secs: Vec<f64> = decode.iter().zip(&mut streams_io).map(|(w, io)| pass_secs(w, io)).collect();
+        let r = Round {
+            bandwidth: bw_before.max(bw_after),
+            bw_before,
+            bw_after,
+            decode_gbs,
+            clock,
+            fma,
+            prefill_gflops,
+            streams_secs,
+        };
         r.print(round, rounds, &decode, &prefill, threads);
         results.push(r);
     }
@@ -140,6 +156,24 @@ struct Round {
     fma: Option<f64>,
     /// Each prefill kernel, GFLOP/s.
     prefill_gflops: Vec<f64>,
+    /// Seconds of each decode kernel's pass over all its copies with
+    /// [`STREAM_ROWS`] activation rows.
+    streams_secs: Vec<f64>,
+}
+
+impl Round {
+    /// How close the [`STREAM_ROWS`]-row pass over `w` came to its roof:
+    /// the longer of reading the copies at the round's bandwidth and
+    /// computing their FMAs at its peak, over the measured time.
+    fn streams_of_roof(&self, w: &Copies, secs: f64) -> Option<f64> {
+        let read = (w.count() * w.bytes_per_call()) as f64 / (self.bandwidth * 1e9);
+        let compute = w.count() as f64 * w.flops_per_call(STREAM_ROWS) / (self.fma? * 1e9);
+        Some(read.max(compute) / secs)
+    }
+
+    fn streams_gflops(w: &Copies, secs: f64) -> f64 {
+        w.count() as f64 * w.flops_per_call(STREAM_ROWS) / secs / 1e9
+    }
 }
 
 /// Threads x 2 FMA pipes x 8 f32 lanes (16 when the AVX-512 kernels run)
@@ -189,6 +223,11 @@ impl Round {
         for (w, gf) in prefill.iter().zip(&self.prefill_gflops) {
             println!("    {:<28} {gf:>6.1} {:>9}", label(w), ratio(*gf, self.fma));
         }
+        println!("  decode, {STREAM_ROWS} rows {:>15} {:>9}", "GFLOP/s", "of roof");
+        for (w, &secs) in decode.iter().zip(&self.streams_secs) {
+            let gf = Round::streams_gflops(w, secs);
+            println!("    {:<28} {gf:>6.1} {:>9}", label(w), opt(self.streams_of_roof(w, secs), 2));
+        }
     }
 }
 
@@ -231,11 +270,23 @@ fn summary(results: &[Round], decode: &[Copies], prefill: &[&Copies], threads: u
         let of_peak = median_opt(results.iter().map(|r| Some(r.prefill_gflops[k] / r.fma?)));
         println!("    {:<28} {gf:>6.1} {:>9}", label(w), opt(of_peak, 2));
     }
+    println!("  decode, {STREAM_ROWS} rows {:>15} {:>9}", "GFLOP/s", "of roof");
+    for (k, w) in decode.iter().enumerate() {
+        let gf = median(results.iter().map(|r| Round::streams_gflops(w, r.streams_secs[k])).collect());
+        let of_roof = median_opt(results.iter().map(|r| r.streams_of_roof(w, r.streams_secs[k])));
+        println!("    {:<28} {gf:>6.1} {:>9}", label(w), opt(of_roof, 2));
+    }
 }
 
 /// GB/s of weights read by one-row calls cycling through every copy of
 /// `w`, best of [`PASSES`] passes over all copies, after a warm-up call.
 fn decode_gbs(w: &Copies, io: &mut Io) -> f64 {
+    (w.count() * w.bytes_per_call()) as f64 / pass_secs(w, io) / 1e9
+}
+
+/// Seconds of the best of [`PASSES`] passes of `io`'s calls over every
+/// copy of `w`, after a warm-up call.
+fn pass_secs(w: &Copies, io: &mut Io) -> f64 {
     io.run(w, w.count() - 1);
     let mut best = f64::INFINITY;
     for _ in 0..PASSES {
@@ -245,7 +296,7 @@ fn decode_gbs(w: &Copies, io: &mut Io) -> f64 {
         }
         best = best.min(start.elapsed().as_secs_f64());
     }
-    (w.count() * w.bytes_per_call()) as f64 / best / 1e9
+    best
 }
 
 /// GFLOP/s of [`PREFILL_ROWS`]-row calls, best of [`PASSES`] calls on

@@ -4,6 +4,7 @@
 //! table is only handed out after the CPU reported the features its
 //! kernels were compiled for, which is what makes calling them sound.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use half::bf16;
@@ -13,29 +14,14 @@ use crate::format::Mxfp4Matrix;
 use crate::quant::Q16Row;
 
 /// Defines a SIMD instruction set's safe entry points for its [`Kernels`]
-/// table (`bf16_dot`, `mxfp4_pack`, `bf16_pack`, `gemm_tile`) over its
-/// unsafe kernels (`bf16_dot_n`, `mxfp4_pack_simd`, `bf16_pack_simd`,
-/// `gemm_tile_m`) and constants `MR` / `NR`. Each entry point checks the
-/// bounds the kernel relies on, then calls it. That is sound because the
-/// module hands out its table, the only way to reach the entry points,
-/// only after the CPU reported the features the kernels are compiled for.
-/// `tile_rows` lists 1..=MR.
+/// table (`mxfp4_pack`, `bf16_pack`, `gemm_tile`) over its unsafe kernels
+/// (`mxfp4_pack_simd`, `bf16_pack_simd`, `gemm_tile_m`) and constants `MR` /
+/// `NR`. Each entry point checks the bounds the kernel relies on, then
+/// calls it. That is sound because the module hands out its table, the
+/// only way to reach the entry points, only after the CPU reported the
+/// features the kernels are compiled for. `tile_rows` lists 1..=MR.
 macro_rules! simd_entry_points {
     (tile_rows: [$($m:literal),+]) => {
-        fn bf16_dot(row: &[half::bf16], xs: &[&[f32]], out: &mut [f32]) {
-            assert!(xs.iter().all(|x| x.len() >= row.len()));
-            // SAFETY: the CPU reported this module's features before its
-            // table was handed out; each activation row is as long as the
-            // weight row.
-            unsafe {
-                match xs {
-                    [x] => out[0] = bf16_dot_n::<1>(row, [*x])[0],
-                    [x0, x1] => out[..2].copy_from_slice(&bf16_dot_n::<2>(row, [*x0, *x1])),
-                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
-                }
-            }
-        }
-
         fn mxfp4_pack(w: &$crate::format::Mxfp4Matrix<'_>, r0: usize, nr: usize, panel: &mut [f32]) {
             assert!(nr <= NR && r0 + nr <= w.rows() && panel.len() >= w.cols() * NR);
             // SAFETY: the CPU reported this module's features before its
@@ -67,6 +53,54 @@ macro_rules! simd_entry_points {
 }
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub(crate) use simd_entry_points;
+
+/// Defines the safe entry point `bf16_dot` (see [`Bf16DotFn`]) of an
+/// instruction set's bf16 kernel `bf16_tile::<R, T>(rows: [&[bf16]; R],
+/// xs: [&[f32]; T]) -> [[f32; T]; R]`, and the constant `BF16_DOT`, its
+/// [`DotShape`], as [`simd_entry_points`] does for the others. `rows` and
+/// `tokens` list 1..=R and 1..=T.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+macro_rules! bf16_dot_entry_point {
+    (rows: [$($r:literal),+], tokens: $tokens:tt) => {
+        const BF16_DOT: $crate::cpu::DotShape = $crate::cpu::DotShape { rows: [$($r),+].len(), tokens: $tokens.len() };
+
+        fn bf16_dot(w: &$crate::bf16::Bf16Matrix<'_>, rows: std::ops::Range<usize>, xs: &[&[f32]], out: &mut [f32]) {
+            assert!(rows.end <= w.rows() && out.len() >= rows.len() * xs.len());
+            assert!(xs.iter().all(|x| x.len() >= w.cols()));
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; every weight row is in the matrix and
+            // each activation row as long as a weight row.
+            unsafe {
+                match rows.len() {
+                    $($r => $crate::cpu::bf16_tile_tokens!($r, $tokens, w, rows.start, xs, out),)+
+                    n => unreachable!("1 to {} weight rows per bf16 dot, not {n}", BF16_DOT.rows),
+                }
+            }
+        }
+    };
+}
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) use bf16_dot_entry_point;
+
+/// `bf16_tile::<R, T>` on weight rows `r0 .. r0 + R` of `w` for `T` in
+/// `tokens` chosen by `xs.len()`, written to `out` (`R x T`): the body of a
+/// [`bf16_dot_entry_point`] arm, in the caller's unsafe block.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+macro_rules! bf16_tile_tokens {
+    ($r:literal, [$($t:literal),+], $w:ident, $r0:expr, $xs:ident, $out:ident) => {
+        match $xs.len() {
+            $($t => {
+                let dots = bf16_tile::<$r, $t>(std::array::from_fn(|i| $w.row($r0 + i)), std::array::from_fn(|t| $xs[t]));
+                for (o, d) in $out.chunks_exact_mut($t).zip(dots) {
+                    o.copy_from_slice(&d);
+                }
+            })+
+            n => unreachable!("1 to {} activation rows per bf16 dot, not {n}", BF16_DOT.tokens),
+        }
+    };
+}
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) use bf16_tile_tokens;
 
 /// Defines the safe entry point `mxfp4_dot` of an instruction set's f32
 /// MXFP4 kernel `mxfp4_dot_n` (for [`Mxfp4Decode::F32`]), as
@@ -263,8 +297,21 @@ impl std::fmt::Display for Isa {
     }
 }
 
-/// Most activation rows a `*_dot` kernel takes in one pass over the weights.
+/// Most activation rows a `*_dot` kernel other than `bf16_dot` takes in
+/// one pass over the weights.
 pub(crate) const DOT_MAX_TOKENS: usize = 2;
+
+/// How many weight rows and activation rows a dot kernel takes at most in
+/// one call: each weight row is read once per call and meets every
+/// activation row in registers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DotShape {
+    pub rows: usize,
+    pub tokens: usize,
+}
+
+/// The shape of the dot kernels that take one weight row at a time.
+pub(crate) const ONE_ROW: DotShape = DotShape { rows: 1, tokens: DOT_MAX_TOKENS };
 
 /// The kernels of one instruction set.
 ///
@@ -281,8 +328,10 @@ pub(crate) struct Kernels {
     /// How MXFP4 decode (up to [`crate::DECODE_MAX_ROWS`] activation rows)
     /// multiplies.
     pub mxfp4_decode: Mxfp4Decode,
-    /// The same for one bf16 row.
+    /// Dot products of bf16 weight rows with activation rows permuted to
+    /// `bf16_order`, as many of each per call as `bf16_dot_shape` allows.
     pub bf16_dot: Bf16DotFn,
+    pub bf16_dot_shape: DotShape,
     /// Dot products of one 8-bit row ([`crate::Q8Matrix`]: its values and
     /// block scales) with 1 or 2 activation rows quantized to 16-bit
     /// integers in natural order, into `out[t]`.
@@ -323,7 +372,8 @@ pub(crate) struct Q16Kernel {
 }
 
 pub(crate) type Mxfp4DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]);
-pub(crate) type Bf16DotFn = fn(row: &[bf16], xs: &[&[f32]], out: &mut [f32]);
+/// `out[i * xs.len() + t]` = row `rows.start + i` of `w` dotted with `xs[t]`.
+pub(crate) type Bf16DotFn = fn(w: &Bf16Matrix<'_>, rows: Range<usize>, xs: &[&[f32]], out: &mut [f32]);
 pub(crate) type Q16DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[Q16Row<'_>], out: &mut [f32]);
 pub(crate) type Q8DotFn = fn(values: &[i8], scales: &[f32], xs: &[Q16Row<'_>], out: &mut [f32]);
 pub(crate) type Q12DotFn = fn(packed: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]);
@@ -345,6 +395,52 @@ mod tests {
     use super::*;
     use crate::format::{BLOCK_BYTES, BLOCK_ELEMS};
     use crate::quant::Q16Rows;
+
+    /// Each bf16 dot kernel at every shape up to its limit (weight rows x
+    /// activation rows per call) against the scalar one, on row lengths
+    /// with and without a tail past the last whole chunk.
+    #[test]
+    fn bf16_dots_match_the_scalar_reference_at_every_shape() {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (rows, max_tokens) = (4, 8);
+        for cols in [32, 64, 96, 200, 2880] {
+            let data: Vec<bf16> =
+                (0..rows * cols).map(|_| bf16::from_f32((next() % 2001) as f32 / 100.0 - 10.0)).collect();
+            let w = Bf16Matrix::new("w", &data, rows, cols).unwrap();
+            let x: Vec<f32> = (0..max_tokens * cols).map(|_| (next() % 20001) as f32 / 1000.0 - 10.0).collect();
+            for isa in Isa::available() {
+                let k = isa.kernels().unwrap();
+                let xp = crate::linear::permute(&x, cols, k.bf16_order);
+                for r in 1..=k.bf16_dot_shape.rows {
+                    for t in 1..=k.bf16_dot_shape.tokens {
+                        let xs: Vec<&[f32]> = (0..t).map(|i| &xp[i * cols..(i + 1) * cols]).collect();
+                        let plain: Vec<&[f32]> = (0..t).map(|i| &x[i * cols..(i + 1) * cols]).collect();
+                        let (mut got, mut want) = (vec![f32::NAN; r * t], vec![0.0f32; r * t]);
+                        (k.bf16_dot)(&w, rows - r..rows, &xs, &mut got);
+                        (scalar::KERNELS.bf16_dot)(&w, rows - r..rows, &plain, &mut want);
+                        for (i, (g, e)) in got.iter().zip(&want).enumerate() {
+                            let (row, tok) = (rows - r + i / t, i % t);
+                            let sum_abs: f32 = data[row * cols..(row + 1) * cols]
+                                .iter()
+                                .zip(plain[tok])
+                                .map(|(w, x)| (w.to_f32() * x).abs())
+                                .sum();
+                            assert!(
+                                (g - e).abs() <= 1e-6 * sum_abs,
+                                "{isa}, {r}x{t}, {cols} columns, dot {i}: {g} vs {e}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// Each integer MXFP4 kernel against the scalar integer reference: the
     /// same integer sums, so only the order of the f32 block sums differs.

@@ -23,6 +23,7 @@ static KERNELS: Kernels = Kernels {
     bf16_order: &BF16_ORDER,
     mxfp4_decode: Mxfp4Decode::F32(mxfp4_dot),
     bf16_dot,
+    bf16_dot_shape: BF16_DOT,
     // No NEON kernels for requantized dense weights yet: the portable ones.
     q8_dot: super::scalar::q8_dot,
     q12_dot: super::scalar::q12_dot,
@@ -38,6 +39,7 @@ const MR: usize = 6;
 const NR: usize = 16;
 
 super::simd_entry_points!(tile_rows: [1, 2, 3, 4, 5, 6]);
+super::bf16_dot_entry_point!(rows: [1], tokens: [1, 2]);
 super::f32_mxfp4_entry_point!();
 
 /// Position `p < 16` of a decoded block holds input `2p` (the low nibbles)
@@ -162,6 +164,16 @@ unsafe fn widen_bf16x8(p: *const bf16) -> [float32x4_t; 2] {
     let v = vreinterpretq_u32_u16(unsafe { vld1q_u16(p.cast()) });
     // u32 lane i holds column 2i in its low half and 2i + 1 in its high half.
     [vreinterpretq_f32_u32(vshlq_n_u32::<16>(v)), vreinterpretq_f32_u32(vandq_u32(v, vdupq_n_u32(0xFFFF_0000)))]
+}
+
+/// Each of the rows dotted with every `x`, one row at a time.
+///
+/// # Safety
+/// As [`bf16_dot_n`], for every row.
+#[target_feature(enable = "neon")]
+unsafe fn bf16_tile<const R: usize, const T: usize>(rows: [&[bf16]; R], xs: [&[f32]; T]) -> [[f32; T]; R] {
+    // SAFETY: the caller's promise holds for each row.
+    rows.map(|row| unsafe { bf16_dot_n(row, xs) })
 }
 
 /// # Safety

@@ -1,11 +1,13 @@
 //! Portable kernels: plain Rust loops written so that the compiler can
 //! vectorise them, for CPUs without a dedicated path.
 
+use std::ops::Range;
+
 use half::bf16;
 
 #[cfg(all(test, target_arch = "x86_64"))]
 use super::Q16Kernel;
-use super::{Kernels, Mxfp4Decode, NATURAL_ORDER};
+use super::{DotShape, Kernels, Mxfp4Decode, NATURAL_ORDER};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 use crate::q12::{Q12_BLOCK_BYTES, unpack_block};
@@ -18,6 +20,7 @@ pub(super) static KERNELS: Kernels = Kernels {
     bf16_order: &[],
     mxfp4_decode: Mxfp4Decode::F32(mxfp4_dot),
     bf16_dot,
+    bf16_dot_shape: DotShape { rows: 1, tokens: 8 },
     q8_dot,
     q12_dot,
     // Exact f32 products here: the integer kernel below is the reference of the SIMD ones, not a speed-up.
@@ -109,17 +112,19 @@ fn int16_block_dot<W: Copy + Into<i32>>(w: &[W], x: &Q16Row<'_>, b: usize, d: f3
     (sum as f32 * (x.scales[b] * 512.0)) * d
 }
 
-fn bf16_dot(row: &[bf16], xs: &[&[f32]], out: &mut [f32]) {
+fn bf16_dot(w: &Bf16Matrix<'_>, rows: Range<usize>, xs: &[&[f32]], out: &mut [f32]) {
     const CHUNK: usize = 256;
     let mut values = [0.0f32; CHUNK];
     out.fill(0.0);
-    for (c, chunk) in row.chunks(CHUNK).enumerate() {
-        let values = &mut values[..chunk.len()];
-        for (v, w) in values.iter_mut().zip(chunk) {
-            *v = w.to_f32();
-        }
-        for (x, o) in xs.iter().zip(out.iter_mut()) {
-            *o += dot(values, &x[c * CHUNK..c * CHUNK + chunk.len()]);
+    for (r, out) in rows.zip(out.chunks_exact_mut(xs.len())) {
+        for (c, chunk) in w.row(r).chunks(CHUNK).enumerate() {
+            let values = &mut values[..chunk.len()];
+            for (v, w) in values.iter_mut().zip(chunk) {
+                *v = w.to_f32();
+            }
+            for (x, o) in xs.iter().zip(out.iter_mut()) {
+                *o += dot(values, &x[c * CHUNK..c * CHUNK + chunk.len()]);
+            }
         }
     }
 }
