@@ -397,12 +397,15 @@ unsafe fn bf16_tile<const R: usize, const T: usize>(rows: [&[bf16]; R], xs: [&[f
     // SAFETY: chunks `c` and `c + 1` lie within each row and each `x`.
     unsafe {
         while c + 2 <= chunks {
-            bf16_tile_chunk(&rows, &xs, c, [0, 1].map(|i| i % chains), &mut acc);
-            bf16_tile_chunk(&rows, &xs, c + 1, [2, 3].map(|i| i % chains), &mut acc);
+            // Both chunks' weights load before any FMA (see the AVX-512 kernel).
+            let w0 = widen_rows(&rows, c);
+            let w1 = widen_rows(&rows, c + 1);
+            bf16_tile_chunk(&w0, &xs, c, [0, 1].map(|i| i % chains), &mut acc);
+            bf16_tile_chunk(&w1, &xs, c + 1, [2, 3].map(|i| i % chains), &mut acc);
             c += 2;
         }
         if c < chunks {
-            bf16_tile_chunk(&rows, &xs, c, [0, 1].map(|i| i % chains), &mut acc);
+            bf16_tile_chunk(&widen_rows(&rows, c), &xs, c, [0, 1].map(|i| i % chains), &mut acc);
         }
     }
     std::array::from_fn(|r| {
@@ -414,7 +417,18 @@ unsafe fn bf16_tile<const R: usize, const T: usize>(rows: [&[bf16]; R], xs: [&[f
     })
 }
 
-/// Chunk `c` of [`bf16_tile`]: its even columns into accumulator `even` of
+/// Chunk `c` of each row, widened.
+///
+/// # Safety
+/// As [`bf16_tile`]; chunk `c` lies within each row.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn widen_rows<const R: usize>(rows: &[&[bf16]; R], c: usize) -> [[__m256; 2]; R] {
+    // SAFETY: in bounds by the caller's promise.
+    std::array::from_fn(|r| unsafe { widen_bf16x16(rows[r].as_ptr().add(16 * c)) })
+}
+
+/// Chunk `c` of [`bf16_tile`], its weights `w` widened: its even columns into accumulator `even` of
 /// each pair, its odd ones into accumulator `odd`.
 ///
 /// # Safety
@@ -422,7 +436,7 @@ unsafe fn bf16_tile<const R: usize, const T: usize>(rows: [&[bf16]; R], xs: [&[f
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn bf16_tile_chunk<const R: usize, const T: usize>(
-    rows: &[&[bf16]; R],
+    w: &[[__m256; 2]; R],
     xs: &[&[f32]; T],
     c: usize,
     [even, odd]: [usize; 2],
@@ -430,7 +444,6 @@ unsafe fn bf16_tile_chunk<const R: usize, const T: usize>(
 ) {
     // SAFETY: in bounds by the caller's promise.
     unsafe {
-        let w: [[__m256; 2]; R] = std::array::from_fn(|r| widen_bf16x16(rows[r].as_ptr().add(16 * c)));
         for t in 0..T {
             let x = xs[t].as_ptr().add(16 * c);
             let (xe, xo) = (_mm256_loadu_ps(x), _mm256_loadu_ps(x.add(8)));
