@@ -80,6 +80,15 @@ pub(super) static Q16: Q16Kernel = Q16Kernel { order: Q16_ORDER, dot: mxfp4_dot_
 
 super::q16_entry_point!();
 
+/// How far ahead of the block in use the integer MXFP4 kernels prefetch
+/// the weights, in bytes (into the next row). A decode of one activation
+/// row consumes weights slower than the memory streams them, and the
+/// hardware prefetcher, which stops at each 4 KiB page, falls behind:
+/// with it, the AVX-512 kernel read the roofline's MXFP4 rows about 20 %
+/// faster on Zen 4 and the model's 1-stream decode ran 4-14 % faster. This
+/// kernel, compute-bound there, measured the same with and without.
+pub(super) const PREFETCH_MXFP4: usize = 2048;
+
 /// # Safety
 /// AVX2 and FMA present; `blocks` holds 16 bytes per scale, each `x` 32
 /// values and one scale per scale of the row.
@@ -92,6 +101,8 @@ unsafe fn mxfp4_dot_q16_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [Q16
     let mut odd = [_mm256_setzero_ps(); T];
     let nb = scales.len();
     for b in (0..nb & !1).step_by(2) {
+        // Prefetching never faults, whatever the address.
+        _mm_prefetch::<_MM_HINT_T0>(blocks.as_ptr().wrapping_add(b * BLOCK_BYTES + PREFETCH_MXFP4).cast());
         // SAFETY: blocks `b` and `b + 1` are below `nb`; the caller promised
         // their weights, scales and activations.
         unsafe {

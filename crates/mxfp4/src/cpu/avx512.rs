@@ -16,6 +16,7 @@ use std::arch::x86_64::*;
 
 use half::bf16;
 
+use super::avx2::PREFETCH_MXFP4;
 use super::{Kernels, Mxfp4Decode, Q16Kernel};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
@@ -135,6 +136,9 @@ unsafe fn mxfp4_dot_q16_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [Q16
     // bytes, its scale and each row's 32 values and scale.
     unsafe {
         for b in (0..nb & !1).step_by(2) {
+            // See `PREFETCH_MXFP4`; prefetching never faults, whatever the
+            // address.
+            _mm_prefetch::<_MM_HINT_T0>(blocks.as_ptr().wrapping_add(b * BLOCK_BYTES + PREFETCH_MXFP4).cast());
             q16_block(lut, blocks, scales, &xs, b, &mut even);
             q16_block(lut, blocks, scales, &xs, b + 1, &mut odd);
         }
