@@ -4,7 +4,9 @@
 //!
 //! A few activation rows (decode of a few streams, or a few tokens routed to
 //! one expert) stream the packed weights through the dot kernels: each
-//! weight row is read once and meets every activation row while in L1.
+//! weight row is read from memory once and meets every activation row while
+//! in L1, a small group of weight rows and of activation rows per call (see
+//! `cpu::DotShape`).
 //! More rows (prefill, or many tokens routed to one expert) dequantize a
 //! narrow panel of rows into cache and run a register-tiled f32 GEMM over
 //! it: the dequantized matrix never exists whole.
@@ -156,9 +158,20 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
         Weights::Bf16(_) => kernels.bf16_order,
         Weights::Q8(_) | Weights::Q12(_) => &NATURAL_ORDER,
     };
-    let xp = permute(x, cols, order);
-    let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
+    // The GEMM broadcasts single activations, so alignment does not matter
+    // to it: the copy is only needed to reorder.
+    let xp;
+    let xs: Vec<&[f32]> = if is_identity(order) {
+        x.chunks_exact(cols).collect()
+    } else {
+        xp = permute(x, cols, order);
+        xp.chunks_exact(cols).collect()
+    };
     gemm_rows(kernels, w, &xs, bias, y);
+}
+
+fn is_identity(order: &[u8]) -> bool {
+    order.iter().enumerate().all(|(j, &o)| o as usize == j)
 }
 
 /// Most activation rows [`linear`] computes with the dot kernels (decode)
@@ -173,7 +186,7 @@ pub const DECODE_MAX_ROWS: usize = 16;
 pub(crate) fn permute(x: &[f32], cols: usize, order: &[u8]) -> CacheAligned<f32> {
     let len = order.len();
     let mut out = CacheAligned::copy_of(x);
-    if order.iter().enumerate().all(|(j, &o)| o as usize == j) {
+    if is_identity(order) {
         return out;
     }
     for (src, dst) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
