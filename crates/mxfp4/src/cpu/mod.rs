@@ -396,18 +396,22 @@ mod tests {
     use crate::format::{BLOCK_BYTES, BLOCK_ELEMS};
     use crate::quant::Q16Rows;
 
+    /// xorshift64 from a nonzero seed.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// Each bf16 dot kernel at every shape up to its limit (weight rows x
     /// activation rows per call) against the scalar one, on row lengths
     /// with and without a tail past the last whole chunk.
     #[test]
     fn bf16_dots_match_the_scalar_reference_at_every_shape() {
-        let mut state = 0x2545_F491_4F6C_DD1D_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         let (rows, max_tokens) = (4, 8);
         for cols in [32, 64, 96, 200, 2880] {
             let data: Vec<bf16> =
@@ -446,13 +450,7 @@ mod tests {
     /// same integer sums, so only the order of the f32 block sums differs.
     #[test]
     fn q16_dots_match_the_scalar_reference() {
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let kernels: Vec<(Isa, &Q16Kernel)> = Isa::available()
             .into_iter()
             .filter_map(|isa| match isa.kernels()?.mxfp4_decode {
