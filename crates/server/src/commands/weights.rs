@@ -11,7 +11,8 @@ pub struct WeightArgs {
     /// fidelity bound (log-probabilities within 1.1e-2 of transformers' on the test goldens, greedy
     /// output unchanged). `q8`: 8-bit integers (1.125 bytes per weight, 2.6 GB per token), past the
     /// bound: log-probabilities up to ~0.11 off on the goldens and greedy output can change. The
-    /// requantized formats help where memory bandwidth, not arithmetic, limits decode.
+    /// requantized formats help where memory bandwidth, not arithmetic, limits decode: one or a
+    /// few streams. With many concurrent streams arithmetic limits it, and bf16 computes faster.
     #[arg(long, value_name = "FORMAT", default_value_t = DenseFormat::Bf16)]
     pub dense_weights: DenseFormat,
 }
