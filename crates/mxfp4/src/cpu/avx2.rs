@@ -16,7 +16,7 @@ use std::arch::x86_64::*;
 
 use half::bf16;
 
-use super::{Kernels, Mxfp4Decode, Q16Kernel};
+use super::{Kernels, Mxfp4Decode, PREFETCH_MXFP4, Q16Kernel};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 use crate::quant::{E2M1_TWICE, Q16Row};
@@ -79,15 +79,6 @@ pub(super) const Q16_ORDER: [u8; 32] = {
 pub(super) static Q16: Q16Kernel = Q16Kernel { order: Q16_ORDER, dot: mxfp4_dot_q16 };
 
 super::q16_entry_point!();
-
-/// How far ahead of the block in use the integer MXFP4 kernels prefetch
-/// the weights, in bytes (into the next row). A decode of one activation
-/// row consumes weights slower than the memory streams them, and the
-/// hardware prefetcher, which stops at each 4 KiB page, falls behind:
-/// with it, the AVX-512 kernel read the roofline's MXFP4 rows about 20 %
-/// faster on Zen 4 and the model's 1-stream decode ran 4-14 % faster. This
-/// kernel, compute-bound there, measured the same with and without.
-pub(super) const PREFETCH_MXFP4: usize = 2048;
 
 /// # Safety
 /// AVX2 and FMA present; `blocks` holds 16 bytes per scale, each `x` 32
@@ -439,8 +430,8 @@ unsafe fn widen_rows<const R: usize>(rows: &[&[bf16]; R], c: usize) -> [[__m256;
     std::array::from_fn(|r| unsafe { widen_bf16x16(rows[r].as_ptr().add(16 * c)) })
 }
 
-/// Chunk `c` of [`bf16_tile`], its weights `w` widened: its even columns into accumulator `even` of
-/// each pair, its odd ones into accumulator `odd`.
+/// Chunk `c` of [`bf16_tile`], its weights `w` widened: its even columns
+/// into accumulator `even` of each pair, its odd ones into `odd`.
 ///
 /// # Safety
 /// As [`bf16_tile`]; chunk `c` lies within each row and each `x`.

@@ -16,8 +16,7 @@ use std::arch::x86_64::*;
 
 use half::bf16;
 
-use super::avx2::PREFETCH_MXFP4;
-use super::{Kernels, Mxfp4Decode, Q16Kernel};
+use super::{Kernels, Mxfp4Decode, PREFETCH_MXFP4, Q16Kernel};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 use crate::quant::{E2M1_TWICE, Q16Row};
@@ -350,10 +349,12 @@ unsafe fn bf16_tile<const R: usize, const T: usize>(rows: [&[bf16]; R], xs: [&[f
     // SAFETY: chunks `c` and `c + 1` lie within each row and each `x`.
     unsafe {
         while c + 2 <= chunks {
-            for row in rows.iter().filter(|_| T > 1) {
-                let ahead = row.as_ptr().wrapping_add(32 * c + PREFETCH_BF16);
-                _mm_prefetch::<_MM_HINT_T0>(ahead.cast());
-                _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(32).cast());
+            if T > 1 {
+                for row in &rows {
+                    let ahead = row.as_ptr().wrapping_add(32 * c + PREFETCH_BF16);
+                    _mm_prefetch::<_MM_HINT_T0>(ahead.cast());
+                    _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(32).cast());
+                }
             }
             // Both chunks' weights load before any FMA: with one activation
             // row, loading each just before its FMAs made the model's bf16
@@ -388,8 +389,8 @@ unsafe fn widen_rows<const R: usize>(rows: &[&[bf16]; R], c: usize) -> [[__m512;
     std::array::from_fn(|r| unsafe { widen_bf16x32(rows[r].as_ptr().add(32 * c)) })
 }
 
-/// Chunk `c` of [`bf16_tile`], its weights `w` widened: its even columns into accumulator `even` of
-/// each pair, its odd ones into accumulator `odd`.
+/// Chunk `c` of [`bf16_tile`], its weights `w` widened: its even columns
+/// into accumulator `even` of each pair, its odd ones into `odd`.
 ///
 /// # Safety
 /// As [`bf16_tile`]; chunk `c` lies within each row and each `x`.

@@ -313,6 +313,16 @@ pub(crate) struct DotShape {
 /// The shape of the dot kernels that take one weight row at a time.
 pub(crate) const ONE_ROW: DotShape = DotShape { rows: 1, tokens: DOT_MAX_TOKENS };
 
+/// How far ahead of the block in use the integer MXFP4 kernels prefetch
+/// the weights, in bytes (into the next row). A decode of one activation
+/// row consumes weights slower than the memory streams them, and the
+/// hardware prefetcher, which stops at each 4 KiB page, falls behind:
+/// with it, the AVX-512 kernel read the roofline's MXFP4 rows about 20 %
+/// faster on Zen 4 and the model's 1-stream decode ran 4-14 % faster. The
+/// AVX2 kernel, compute-bound there, measured the same with and without.
+#[cfg(target_arch = "x86_64")]
+pub(crate) const PREFETCH_MXFP4: usize = 2048;
+
 /// The kernels of one instruction set.
 ///
 /// Kernels may consume the activations in any fixed order of the input
