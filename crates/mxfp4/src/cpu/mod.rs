@@ -468,10 +468,12 @@ mod tests {
                 Mxfp4Decode::F32(_) => None,
             })
             .collect();
-        for blocks in [1, 2, 3, 90] {
+        // Odd and even block counts, past several unrolled steps, and gpt-oss's 90.
+        for blocks in (1..=17).chain([90]) {
             let cols = blocks * BLOCK_ELEMS;
             let codes: Vec<u8> = (0..blocks * BLOCK_BYTES).map(|_| next() as u8).collect();
-            let scales: Vec<u8> = (0..blocks).map(|_| 118 + (next() % 13) as u8).collect();
+            // Mostly near 1, and E8M0's smallest scale, a subnormal, in some blocks.
+            let scales: Vec<u8> = (0..blocks).map(|b| if b % 5 == 3 { 0 } else { 118 + (next() % 13) as u8 }).collect();
             let x: Vec<f32> = (0..2 * cols).map(|_| (next() % 20001) as f32 / 1000.0 - 10.0).collect();
             let reference = Q16Rows::quantize(&x, cols, &scalar::Q16.order);
             for &(isa, q16) in &kernels {
