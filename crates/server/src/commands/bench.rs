@@ -32,8 +32,8 @@ pub struct Args {
     /// Also measure the read bandwidth (GB/s): all threads sum a 1 GiB buffer, best of 5, before the model loads.
     #[arg(long)]
     bandwidth: bool,
-    /// Start without reading every weight into memory first: for a checkpoint larger than memory, whose
-    /// experts are then paged in from disk as tokens route to them.
+    /// Start without reading every weight into memory first. Weights larger than the memory available
+    /// are never read ahead: their experts are paged in from disk as tokens route to them.
     #[arg(long)]
     no_prefetch: bool,
     /// First run one untimed stream (the prompt and 2 generated tokens), as llama-bench warms up before it times.

@@ -34,7 +34,8 @@ pub struct Args {
     /// Tokens per prefill step (long prompts are fed in chunks).
     #[arg(long, default_value_t = 512)]
     prefill_chunk: usize,
-    /// Skip reading the weights into memory before generating.
+    /// Skip reading the weights into memory before generating (skipped anyway when they exceed the memory
+    /// available).
     #[arg(long)]
     no_prefetch: bool,
     #[command(flatten)]

@@ -47,7 +47,8 @@ pub struct Args {
     /// Use the Hugging Face cache only, never the network (also HF_HUB_OFFLINE=1).
     #[arg(long)]
     offline: bool,
-    /// Start without reading every weight into memory first (the first requests are then slower).
+    /// Start without reading every weight into memory first (the first requests are then slower). Weights
+    /// larger than the memory available are never read ahead.
     #[arg(long)]
     no_prefetch: bool,
     /// Most responses kept for `GET /v1/responses/{id}` and `previous_response_id` (oldest dropped first).
