@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Reads every weight of `ckpt` the model reads into memory, showing a progress bar of the bytes read.
 ///
 /// Skipped, with a note on stderr, when the weights exceed the memory available now: reading them all
-/// would only evict the first with the last (a synthetic 120b, 61 GB on a 23 GB machine, spent 43 s so),
+/// would only evict the first with the last (a synthetic 120b's 65 GB, with 24 GB available, took 43 s so),
 /// and the experts are then read from disk as tokens route to them.
 pub fn prefetch(ckpt: &Checkpoint) {
     let len = ckpt.prefetch_len();
