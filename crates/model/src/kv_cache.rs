@@ -1,5 +1,6 @@
-//! Per-sequence key/value cache. Sliding-window layers keep only the
-//! window, so their memory stays bounded however long the sequence grows.
+//! Per-sequence key/value cache. Sliding-window layers keep at most twice
+//! the window, so their memory stays bounded however long the sequence
+//! grows.
 
 /// Keys and values of one layer, `[positions][kv_heads * head_dim]`, after
 /// rotary embedding.
@@ -34,11 +35,13 @@ impl LayerCache {
 
     /// Drops entries no future query can see: a query at position `q`
     /// needs keys down to `q - window + 1`, so `window - 1` past entries
-    /// suffice; one more is kept for simplicity.
+    /// suffice; one more is kept for simplicity. Entries are dropped a
+    /// window's worth at a time, once twice the window is held: dropping
+    /// one per token moved the whole window in memory at every step.
     pub fn trim(&mut self, stride: usize) {
         let Some(window) = self.window else { return };
         let len = self.len(stride);
-        if len > window {
+        if len >= 2 * window {
             let drop = len - window;
             self.keys.drain(..drop * stride);
             self.values.drain(..drop * stride);
@@ -63,5 +66,31 @@ impl Cache {
     /// Floats held in keys and values over all layers.
     pub fn floats(&self) -> usize {
         self.layers.iter().map(|l| l.keys.len() + l.values.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One entry per step, as decode appends them: the cache holds between
+    /// one and two windows, and entry `i` of it is always position
+    /// `start + i`, the last `window` positions among them.
+    #[test]
+    fn sliding_cache_keeps_the_window_and_its_positions() {
+        let (window, stride) = (4, 3);
+        let mut cache = LayerCache::new(Some(window));
+        for pos in 0..40 {
+            let entry: Vec<f32> = (0..stride).map(|i| (pos * stride + i) as f32).collect();
+            cache.append(&entry, &entry);
+            cache.trim(stride);
+            let len = cache.len(stride);
+            assert!(len >= window.min(pos + 1) && len < 2 * window, "position {pos}: {len} entries");
+            assert_eq!(cache.start + len, pos + 1, "position {pos}");
+            for (i, key) in cache.keys.chunks_exact(stride).enumerate() {
+                assert_eq!(key[0], ((cache.start + i) * stride) as f32, "position {pos}, entry {i}");
+            }
+            assert_eq!(cache.values, cache.keys);
+        }
     }
 }

@@ -9,7 +9,9 @@
 //! - [`reference`]: scalar dequantization and mat-mul, the truth the fast
 //!   kernels are tested against;
 //! - [`linear`]: the fast path, dispatched at run time to AVX-512, AVX2,
-//!   NEON or portable code ([`Isa`]) and threaded with rayon.
+//!   NEON or portable code ([`Isa`]) and threaded with rayon;
+//! - [`vector`]: f32 kernels over rows in memory (dot products, softmax
+//!   exponentials, weighted sums), for attention over a key/value cache.
 //!
 //! The crate knows bytes, blocks and instruction sets, nothing of models.
 
@@ -26,7 +28,7 @@ mod quant;
 pub mod reference;
 
 pub use bf16::Bf16Matrix;
-pub use cpu::Isa;
+pub use cpu::{Isa, vector};
 pub use error::FormatError;
 pub use format::{Mxfp4Experts, Mxfp4Matrix};
 pub use linear::{DECODE_MAX_ROWS, Weights, linear, linear_with};

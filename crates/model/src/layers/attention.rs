@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use mxfp4::vector;
 use rayon::prelude::*;
 
 use crate::config::{Config, LayerType};
@@ -98,21 +99,13 @@ impl<'a> Attention<'a> {
             let kv = (h / group) * d;
             let qh = &q[t * qd + h * d..][..d];
             SCORES.with_borrow_mut(|scores| {
-                scores.clear();
-                scores.extend((lo..hi).map(|j| dot(qh, &cache.keys[j * kd + kv..][..d]) * scale));
-                let max = scores.iter().copied().fold(self.sinks[h], f32::max);
-                let mut denom = (self.sinks[h] - max).exp();
-                for s in scores.iter_mut() {
-                    *s = (*s - max).exp();
-                    denom += *s;
-                }
+                scores.resize(hi - lo, 0.0);
+                let keys = &cache.keys[lo * kd + kv..];
+                let max = vector::scaled_dots(qh, keys, kd, scale, scores).max(self.sinks[h]);
+                let denom = vector::exp_shifted(scores, max) + (self.sinks[h] - max).exp();
                 oh.fill(0.0);
-                for (j, &p) in (lo..hi).zip(scores.iter()) {
-                    let w = p / denom;
-                    for (o, &v) in oh.iter_mut().zip(&cache.values[j * kd + kv..][..d]) {
-                        *o += w * v;
-                    }
-                }
+                vector::add_weighted_rows(scores, &cache.values[lo * kd + kv..], kd, oh);
+                oh.iter_mut().for_each(|o| *o /= denom);
             });
         });
     }
@@ -123,18 +116,4 @@ thread_local! {
     /// task that thread runs, rather than an allocation per task on each
     /// rayon worker (churn in the allocator's per-thread arenas under load).
     static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `sum a[i] b[i]` in eight independent partial sums, which the compiler
-/// keeps in vector lanes (one running sum is a chain it may not reorder).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8.remainder().iter().zip(b8.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in a8.zip(b8) {
-        for ((lane, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
-            *lane += x * y;
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
 }
