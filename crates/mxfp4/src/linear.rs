@@ -243,14 +243,25 @@ fn rows_per_task(rows: usize, granule: usize) -> usize {
     rows.div_ceil(tasks).next_multiple_of(granule).max(granule)
 }
 
-/// Writes `yt` (`rows x n`) transposed into `y` (`n x rows`).
-fn transpose_into(yt: &[f32], n: usize, y: &mut [f32]) {
-    let rows = yt.len() / n;
-    y.par_chunks_mut(rows).enumerate().for_each(|(t, yrow)| {
-        for (r, v) in yrow.iter_mut().enumerate() {
-            *v = yt[r * n + t];
-        }
-    });
+/// `y` (`n x rows`, one row of outputs per activation row) cut into
+/// blocks of `block` weight rows: element `b * n + t` is activation row
+/// `t`'s outputs for weight rows `b * block ..` (the last block may be
+/// shorter). A task that computes a block of weight rows for every
+/// activation row gets its `n` slices from `chunks_mut(n)` and writes its
+/// results in place: no transposed copy of the whole output to allocate,
+/// fault in and read back with a stride.
+fn row_blocks(y: &mut [f32], n: usize, block: usize) -> Vec<&mut [f32]> {
+    let rows = y.len() / n;
+    if rows == 0 {
+        return Vec::new();
+    }
+    let blocks = rows.div_ceil(block);
+    let mut per_token: Vec<_> = y.chunks_mut(rows).map(|row| row.chunks_mut(block)).collect();
+    let mut pieces = Vec::with_capacity(blocks * n);
+    for _ in 0..blocks {
+        pieces.extend(per_token.iter_mut().map(|row| row.next().expect("every output row has every block")));
+    }
+    pieces
 }
 
 /// `y` (`xs.len() x rows`) from the dot kernels: `dot(rows, xs, out)`
@@ -274,9 +285,9 @@ fn dot_rows<X: Sync>(
     // read about a third slower (bf16 on Zen 4).
     let shape = if n == 1 { DotShape { rows: 1, ..shape } } else { shape };
     let chunk = rows_per_task(rows, 4);
-    let fill = |(ci, out): (usize, &mut [f32])| {
+    row_blocks(y, n, chunk).par_chunks_mut(n).enumerate().for_each(|(ci, out)| {
         let mut dots = [0.0f32; MAX_DOTS_PER_CALL];
-        let (first, count) = (ci * chunk, out.len() / n);
+        let (first, count) = (ci * chunk, out[0].len());
         for i0 in (0..count).step_by(shape.rows) {
             let group = shape.rows.min(count - i0);
             let r0 = first + i0;
@@ -286,20 +297,13 @@ fn dot_rows<X: Sync>(
                 dot(r0..r0 + group, &xs[t0..t0 + tokens], dots);
                 for (i, d) in dots.chunks_exact(tokens).enumerate() {
                     let b = bias.map_or(0.0, |b| b[r0 + i]);
-                    for (o, d) in out[(i0 + i) * n + t0..][..tokens].iter_mut().zip(d) {
-                        *o = d + b;
+                    for (o, d) in out[t0..t0 + tokens].iter_mut().zip(d) {
+                        o[i0 + i] = d + b;
                     }
                 }
             }
         }
-    };
-    if n == 1 {
-        y.par_chunks_mut(chunk).enumerate().for_each(fill);
-    } else {
-        let mut yt = vec![0.0f32; rows * n];
-        yt.par_chunks_mut(chunk * n).enumerate().for_each(fill);
-        transpose_into(&yt, n, y);
-    }
+    });
 }
 
 /// Most dot products one dot kernel call writes (weight rows x activation
@@ -317,8 +321,7 @@ fn gemm_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y
     let (n, rows, cols) = (xs.len(), w.rows(), w.cols());
     let (mr, nr) = (k.gemm_mr, k.gemm_nr);
     debug_assert!(mr <= MAX_MR);
-    let mut yt = vec![0.0f32; rows * n];
-    yt.par_chunks_mut(nr * n).enumerate().for_each_init(
+    row_blocks(y, n, nr).par_chunks_mut(n).enumerate().for_each_init(
         || (vec![0.0f32; cols * nr], vec![0.0f32; n * nr]),
         |(panel, acc), (p, out)| {
             let r0 = p * nr;
@@ -341,15 +344,13 @@ fn gemm_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y
                     (k.gemm_tile)(&a[..m], &panel[k0 * nr..(k0 + kc) * nr], kc, &mut acc[t0 * nr..(t0 + m) * nr]);
                 }
             }
-            for i in 0..valid {
-                let b = bias.map_or(0.0, |b| b[r0 + i]);
-                for t in 0..n {
-                    out[i * n + t] = acc[t * nr + i] + b;
+            for (t, o) in out.iter_mut().enumerate() {
+                for (i, o) in o.iter_mut().enumerate() {
+                    *o = acc[t * nr + i] + bias.map_or(0.0, |b| b[r0 + i]);
                 }
             }
         },
     );
-    transpose_into(&yt, n, y);
 }
 
 /// Fills a GEMM panel laid out `[cols][nr]` in natural column order with
