@@ -2,6 +2,8 @@
 
 use std::arch::x86_64::*;
 
+use crate::cpu::avx2::hsum;
+
 /// As [`super::scaled_dots`], eight rows at a time: each row's products
 /// sum in its own register, and one transposing reduction turns the eight
 /// into eight dot products (no horizontal sum per row).
@@ -43,7 +45,7 @@ pub(super) unsafe fn scaled_dots(q: &[f32], rows: &[f32], stride: usize, scale: 
             for c in (0..whole).step_by(8) {
                 acc = _mm256_fmadd_ps(_mm256_loadu_ps(qp.add(c)), _mm256_loadu_ps(rp.add(j * stride + c)), acc);
             }
-            *o = scale * (sum_lanes(acc) + tail_dot(q, rows, j * stride, whole));
+            *o = scale * (hsum(acc) + tail_dot(q, rows, j * stride, whole));
             max = max.max(*o);
         }
         max
@@ -69,15 +71,6 @@ fn sum_each(v: [__m256; 8]) -> __m256 {
     let low_halves = _mm256_permute2f128_ps::<0x20>(lo4, hi4);
     let high_halves = _mm256_permute2f128_ps::<0x31>(lo4, hi4);
     _mm256_add_ps(low_halves, high_halves)
-}
-
-/// The sum of `v`'s eight lanes.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn sum_lanes(v: __m256) -> f32 {
-    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
 }
 
 /// The largest of `v`'s eight lanes.
@@ -108,7 +101,7 @@ pub(super) unsafe fn exp_shifted(x: &mut [f32], shift: f32) -> f32 {
             i += 8;
         }
     }
-    x[i..].iter_mut().fold(sum_lanes(sum), |sum, v| {
+    x[i..].iter_mut().fold(hsum(sum), |sum, v| {
         *v = (*v - shift).exp();
         sum + *v
     })
