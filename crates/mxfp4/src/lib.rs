@@ -1,14 +1,14 @@
 //! MXFP4 and bf16 weights, and CPU kernels that compute `y = W x + b`
 //! straight from them.
 //!
-//! - [`format`]: the MXFP4 layout of the Hugging Face gpt-oss checkpoints
+//! - [`format`](mod@format): the MXFP4 layout of the Hugging Face gpt-oss checkpoints
 //!   and zero-copy, shape-checked views over its bytes;
 //! - [`bf16`]: the same for dense bf16 matrices;
 //! - [`Q12Matrix`] and [`Q8Matrix`]: dense weights requantized at load to
 //!   12 or 8 bits, for bandwidth-bound decode;
-//! - [`reference`]: scalar dequantization and mat-mul, the truth the fast
+//! - [`reference`](mod@reference): scalar dequantization and mat-mul, the truth the fast
 //!   kernels are tested against;
-//! - [`linear`]: the fast path, dispatched at run time to AVX-512, AVX2,
+//! - [`linear`](mod@linear): the fast path, dispatched at run time to AVX-512, AVX2,
 //!   NEON or portable code ([`Isa`]) and threaded with rayon;
 //! - [`vector`]: f32 kernels over rows in memory (dot products, softmax
 //!   exponentials, weighted sums), for attention over a key/value cache.

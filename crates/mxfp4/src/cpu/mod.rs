@@ -271,7 +271,7 @@ impl Isa {
 
     /// Whether MXFP4 decode (up to [`crate::DECODE_MAX_ROWS`] activation rows) on this instruction
     /// set rounds the activations to 16-bit integers per block of 32 (see
-    /// [`crate::linear`]) instead of multiplying them as f32. False where
+    /// [`crate::linear`](mod@crate::linear)) instead of multiplying them as f32. False where
     /// the CPU cannot run it.
     pub fn quantizes_mxfp4_decode(self) -> bool {
         self.kernels().is_some_and(|k| matches!(k.mxfp4_decode, Mxfp4Decode::Q16(_)))

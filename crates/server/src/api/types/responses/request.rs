@@ -86,7 +86,7 @@ pub struct ResponsesRequest {
     /// Returned with the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    /// Every other key: rejected by validation (see [`RESPONSES_KNOWN`]).
+    /// Every other key: rejected by validation (see `RESPONSES_KNOWN`).
     #[serde(flatten)]
     #[schema(ignore)]
     pub extra: Map<String, Value>,
