@@ -132,7 +132,7 @@ fn bf16_dot(w: &Bf16Matrix<'_>, rows: Range<usize>, xs: &[&[f32]], out: &mut [f3
 /// Eight interleaved partial sums, so the loop vectorises without
 /// reassociating floating point behind the programmer's back.
 #[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let mut a8 = a.chunks_exact(8);
     let mut b8 = b.chunks_exact(8);

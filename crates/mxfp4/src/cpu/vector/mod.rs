@@ -14,6 +14,7 @@
 //! heads, say).
 
 use super::Isa;
+use super::scalar::dot;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -122,20 +123,6 @@ fn scalar_add_weighted_rows(weights: &[f32], rows: &[f32], stride: usize, out: &
             *o += w * v;
         }
     }
-}
-
-/// `sum a[i] b[i]` in eight independent partial sums, which the compiler
-/// keeps in vector lanes (one running sum is a chain it may not reorder).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8.remainder().iter().zip(b8.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in a8.zip(b8) {
-        for ((lane, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
-            *lane += x * y;
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
