@@ -20,7 +20,10 @@ use crate::cpu::{DotShape, Isa, Kernels, Mxfp4Decode, NATURAL_ORDER, ONE_ROW};
 use crate::format::Mxfp4Matrix;
 use crate::q8::Q8Matrix;
 use crate::q12::Q12Matrix;
-use crate::quant::{Q16Row, Q16Rows};
+use crate::quant::{Q16Layout, Q16Row, Q16Rows};
+
+/// Activations of the requantized dense kernels, which read them as they come.
+const NATURAL_Q16: Q16Layout = Q16Layout::blockwise(NATURAL_ORDER);
 
 /// A weight matrix in one of the formats the kernels compute from.
 #[derive(Clone, Copy, Debug)]
@@ -117,7 +120,7 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
         match w {
             Weights::Mxfp4(m) => match kernels.mxfp4_decode {
                 Mxfp4Decode::Q16(q16) => {
-                    let xq = Q16Rows::quantize(x, cols, &q16.order);
+                    let xq = Q16Rows::quantize(x, cols, &q16.layout);
                     let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
                     dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
                         (q16.dot)(m.row_blocks(r.start), m.row_scales(r.start), pair, out)
@@ -137,14 +140,14 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
                 dot_rows(rows, &xs, kernels.bf16_dot_shape, bias, y, |r, xs, out| (kernels.bf16_dot)(&b, r, xs, out));
             }
             Weights::Q8(q) => {
-                let xq = Q16Rows::quantize(x, cols, &NATURAL_ORDER);
+                let xq = Q16Rows::quantize(x, cols, &NATURAL_Q16);
                 let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
                 dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
                     (kernels.q8_dot)(q.row_values(r.start), q.row_scales(r.start), pair, out)
                 });
             }
             Weights::Q12(q) => {
-                let xq = Q16Rows::quantize(x, cols, &NATURAL_ORDER);
+                let xq = Q16Rows::quantize(x, cols, &NATURAL_Q16);
                 let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
                 dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
                     (kernels.q12_dot)(q.row_packed(r.start), q.row_scales(r.start), pair, out)

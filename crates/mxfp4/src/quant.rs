@@ -24,11 +24,43 @@ use crate::linear::CacheAligned;
 pub(crate) const E2M1_TWICE: [i8; 16] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
 
 /// Activation rows quantized for one call: row `t` holds `cols` values,
-/// each block of 32 in a kernel's order, and one scale per block.
+/// each block of 32 in a kernel's order, and each block's scale (see
+/// [`Q16Layout::scale_copies`]).
 pub(crate) struct Q16Rows {
     values: CacheAligned<i16>,
     scales: Vec<f32>,
     cols: usize,
+    scale_copies: usize,
+}
+
+/// Where a kernel reads each quantized activation of a row.
+#[derive(Clone, Copy)]
+pub(crate) struct Q16Layout {
+    /// Position `j` of every block holds input `order[j]` of that block.
+    pub order: [u8; BLOCK_ELEMS],
+    /// Blocks `2i` and `2i + 1` interleave in groups of [`PAIRED_GROUP`]:
+    /// group `g` of block `2i + h` sits at `(2g + h) * 8` of the pair, so a
+    /// 256-bit load takes the same group of both blocks, one per 128-bit
+    /// lane, as a kernel that holds block `2i` in the low lane and block
+    /// `2i + 1` in the high one reads them. A last block without a partner
+    /// stays whole. Each block's scale is then stored 4 times, so that one
+    /// 256-bit load gives a pair's scales, each in its block's lane.
+    pub paired: bool,
+}
+
+/// The values of one block in each 128-bit lane of a paired load.
+pub(crate) const PAIRED_GROUP: usize = 8;
+
+impl Q16Layout {
+    /// Each block's values in `order`, blocks one after another.
+    pub const fn blockwise(order: [u8; BLOCK_ELEMS]) -> Self {
+        Self { order, paired: false }
+    }
+
+    /// How many times each block's scale is stored in a row.
+    pub const fn scale_copies(&self) -> usize {
+        if self.paired { 4 } else { 1 }
+    }
 }
 
 /// One quantized activation row.
@@ -39,24 +71,37 @@ pub(crate) struct Q16Row<'a> {
 }
 
 impl Q16Rows {
-    /// Quantizes the `x.len() / cols` rows of `x`; position `j` of every
-    /// block holds input `order[j]` of that block. `cols` is a multiple of 32.
-    pub fn quantize(x: &[f32], cols: usize, order: &[u8; BLOCK_ELEMS]) -> Self {
+    /// Quantizes the `x.len() / cols` rows of `x` into `layout`. `cols` is a
+    /// multiple of 32.
+    pub fn quantize(x: &[f32], cols: usize, layout: &Q16Layout) -> Self {
         debug_assert!(cols.is_multiple_of(BLOCK_ELEMS) && x.len().is_multiple_of(cols));
+        let blocks = cols / BLOCK_ELEMS;
         let mut values = CacheAligned::zeroed(x.len());
-        let scales = x
-            .chunks_exact(BLOCK_ELEMS)
-            .zip(values.chunks_exact_mut(BLOCK_ELEMS))
-            .map(|(block, out)| quantize_block(block, order, out))
-            .collect();
-        Self { values, scales, cols }
+        let scale_copies = layout.scale_copies();
+        let mut scales = Vec::with_capacity(x.len() / BLOCK_ELEMS * scale_copies);
+        for (row, out) in x.chunks_exact(cols).zip(values.chunks_exact_mut(cols)) {
+            for (b, block) in row.chunks_exact(BLOCK_ELEMS).enumerate() {
+                let mut q = [0i16; BLOCK_ELEMS];
+                let scale = quantize_block(block, &layout.order, &mut q);
+                scales.extend(std::iter::repeat_n(scale, scale_copies));
+                if layout.paired && (b | 1) < blocks {
+                    let pair = &mut out[(b & !1) * BLOCK_ELEMS..][..2 * BLOCK_ELEMS];
+                    for (g, group) in q.chunks_exact(PAIRED_GROUP).enumerate() {
+                        pair[(2 * g + b % 2) * PAIRED_GROUP..][..PAIRED_GROUP].copy_from_slice(group);
+                    }
+                } else {
+                    out[b * BLOCK_ELEMS..][..BLOCK_ELEMS].copy_from_slice(&q);
+                }
+            }
+        }
+        Self { values, scales, cols, scale_copies }
     }
 
     pub fn row(&self, t: usize) -> Q16Row<'_> {
-        let blocks = self.cols / BLOCK_ELEMS;
+        let scales = self.cols / BLOCK_ELEMS * self.scale_copies;
         Q16Row {
             values: &self.values[t * self.cols..(t + 1) * self.cols],
-            scales: &self.scales[t * blocks..(t + 1) * blocks],
+            scales: &self.scales[t * scales..(t + 1) * scales],
         }
     }
 }
@@ -90,6 +135,8 @@ mod tests {
     use super::*;
     use crate::cpu::NATURAL_ORDER;
 
+    const NATURAL: Q16Layout = Q16Layout::blockwise(NATURAL_ORDER);
+
     fn dequantize(rows: &Q16Rows, t: usize) -> Vec<f32> {
         let row = rows.row(t);
         row.values
@@ -102,7 +149,7 @@ mod tests {
     #[test]
     fn values_come_back_within_half_a_step_of_two_to_the_minus_fifteen_of_the_block_maximum() {
         let x: Vec<f32> = (0..128).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.013 * (1 + i / 32) as f32).collect();
-        let rows = Q16Rows::quantize(&x, 64, &NATURAL_ORDER);
+        let rows = Q16Rows::quantize(&x, 64, &NATURAL);
         for t in 0..2 {
             let back = dequantize(&rows, t);
             for (b, (got, want)) in back.chunks(32).zip(x[t * 64..(t + 1) * 64].chunks(32)).enumerate() {
@@ -122,10 +169,33 @@ mod tests {
         let x: Vec<f32> = (0..32).map(|i| i as f32).collect();
         let mut order = NATURAL_ORDER;
         order.reverse();
-        let rows = Q16Rows::quantize(&x, 32, &order);
+        let rows = Q16Rows::quantize(&x, 32, &Q16Layout::blockwise(order));
         let d = rows.row(0).scales[0] * 512.0;
         assert_eq!(rows.row(0).values[0] as f32 * d, 31.0);
         assert_eq!(rows.row(0).values[31], 0);
+    }
+
+    /// Paired blocks interleave in groups of 8, each scale is stored 4
+    /// times, and a last block without a partner stays whole.
+    #[test]
+    fn paired_layout_interleaves_block_pairs() {
+        let paired = Q16Layout { order: NATURAL_ORDER, paired: true };
+        // Two rows of three blocks, every value distinct.
+        let x: Vec<f32> = (0..192).map(|i| (i + 1) as f32).collect();
+        let rows = Q16Rows::quantize(&x, 96, &paired);
+        for t in 0..2 {
+            let row = rows.row(t);
+            assert_eq!(row.scales.len(), 12);
+            for (b, copies) in row.scales.chunks_exact(4).enumerate() {
+                assert!(copies.iter().all(|&s| s == copies[0]), "row {t}, block {b}: four copies of its scale");
+            }
+            for (p, &v) in row.values.iter().enumerate() {
+                let input = if p < 64 { p / 8 % 2 * 32 + p / 16 * 8 + p % 8 } else { p };
+                // Within 192 / 2^15 of the value: rounding gives it back.
+                let got = v as f32 * row.scales[4 * (input / 32)] * 512.0;
+                assert_eq!(got.round(), x[t * 96 + input], "row {t}, position {p}");
+            }
+        }
     }
 
     #[test]
@@ -134,13 +204,13 @@ mod tests {
         x[32] = f32::MIN_POSITIVE / 2.0; // subnormal
         x[33] = -f32::MIN_POSITIVE;
         x[64] = f32::NAN;
-        let rows = Q16Rows::quantize(&x, 96, &NATURAL_ORDER);
+        let rows = Q16Rows::quantize(&x, 96, &NATURAL);
         let row = rows.row(0);
         assert_eq!((row.scales[0], &row.values[..32]), (0.0, &[0i16; 32][..]));
         assert_eq!((row.values[32], row.values[33]), (8192, -16384), "the smallest normal maximum maps to 2^14");
         assert_eq!(row.scales[1], f32::from_bits(1), "its scale is 2^-149");
         assert!(row.scales[2].is_nan());
         x[64] = f32::INFINITY;
-        assert!(Q16Rows::quantize(&x, 96, &NATURAL_ORDER).row(0).scales[2].is_nan());
+        assert!(Q16Rows::quantize(&x, 96, &NATURAL).row(0).scales[2].is_nan());
     }
 }

@@ -19,7 +19,7 @@ use half::bf16;
 use super::{Kernels, Mxfp4Decode, PREFETCH_MXFP4, Q16Kernel};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
-use crate::quant::{E2M1_TWICE, Q16Row};
+use crate::quant::{E2M1_TWICE, Q16Layout, Q16Row};
 
 pub(super) fn kernels() -> Option<&'static Kernels> {
     (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(&KERNELS)
@@ -66,7 +66,7 @@ const MXFP4_ORDER: [u8; 32] = {
 /// Position `16g + 8h + i` of a quantized block holds input `16g + 2i + h`
 /// (g, h < 2, i < 8): the order of `unpack{lo,hi}_epi8` over a register
 /// whose low lane holds the even inputs' codes and whose high lane the odd.
-pub(super) const Q16_ORDER: [u8; 32] = {
+const Q16_ORDER: [u8; 32] = {
     let mut order = [0u8; 32];
     let mut p = 0;
     while p < 32 {
@@ -76,7 +76,7 @@ pub(super) const Q16_ORDER: [u8; 32] = {
     order
 };
 
-pub(super) static Q16: Q16Kernel = Q16Kernel { order: Q16_ORDER, dot: mxfp4_dot_q16 };
+static Q16: Q16Kernel = Q16Kernel { layout: Q16Layout::blockwise(Q16_ORDER), dot: mxfp4_dot_q16 };
 
 super::q16_entry_point!();
 

@@ -11,7 +11,7 @@ use half::bf16;
 
 use crate::bf16::Bf16Matrix;
 use crate::format::Mxfp4Matrix;
-use crate::quant::Q16Row;
+use crate::quant::{Q16Layout, Q16Row};
 
 /// Defines a SIMD instruction set's safe entry points for its [`Kernels`]
 /// table (`mxfp4_pack`, `bf16_pack`, `gemm_tile`) over its unsafe kernels
@@ -138,7 +138,7 @@ macro_rules! q16_entry_point {
             let nb = scales.len();
             assert!(
                 blocks.len() == nb * BLOCK_BYTES
-                    && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
+                    && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb * Q16.layout.scale_copies())
             );
             // SAFETY: the CPU reported this module's features before its
             // table was handed out; the lengths the kernel reads were
@@ -376,9 +376,9 @@ pub(crate) enum Mxfp4Decode {
 }
 
 /// An integer MXFP4 dot kernel: dot products of one row with 1 or 2
-/// quantized activation rows whose blocks are in `order` (as `mxfp4_order`).
+/// activation rows quantized into `layout`.
 pub(crate) struct Q16Kernel {
-    pub order: [u8; 32],
+    pub layout: Q16Layout,
     pub dot: Q16DotFn,
 }
 
@@ -476,9 +476,9 @@ mod tests {
             // Mostly near 1, and E8M0's smallest scale, a subnormal, in some blocks.
             let scales: Vec<u8> = (0..blocks).map(|b| if b % 5 == 3 { 0 } else { 118 + (next() % 13) as u8 }).collect();
             let x: Vec<f32> = (0..2 * cols).map(|_| (next() % 20001) as f32 / 1000.0 - 10.0).collect();
-            let reference = Q16Rows::quantize(&x, cols, &scalar::Q16.order);
+            let reference = Q16Rows::quantize(&x, cols, &scalar::Q16.layout);
             for &(isa, q16) in &kernels {
-                let ours = Q16Rows::quantize(&x, cols, &q16.order);
+                let ours = Q16Rows::quantize(&x, cols, &q16.layout);
                 for n in [1, 2] {
                     let (mut got, mut want) = ([0.0f32; 2], [0.0f32; 2]);
                     let rows: Vec<Q16Row<'_>> = (0..n).map(|t| ours.row(t)).collect();
