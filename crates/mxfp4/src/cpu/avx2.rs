@@ -6,11 +6,13 @@
 //! zero low half yields the f32. The activations are pre-permuted to the
 //! order that unpacking produces, so no lane crossing is needed.
 //!
-//! Decode prefers the integer kernel: one `vpshufb` turns a block's codes
-//! into twice their E2M1 values as int8, two unpacks place them in the high
-//! bytes of 16-bit lanes, and `vpmaddwd` multiplies them with activations
-//! quantized to 16 bits ([`crate::quant`]): three shuffles a block instead
-//! of eight, and no float work but one conversion and two multiplies.
+//! Decode prefers the integer kernel ([`paired_dot`], which AVX-512 shares
+//! with its own lookup): two `vpshufb` turn two blocks' codes into twice
+//! their E2M1 values as int8, shifts and masks place them in the high bytes
+//! of 16-bit lanes, and `vpmaddwd` multiplies them with activations
+//! quantized to 16 bits ([`crate::quant`]): far fewer shuffles than f32
+//! decoding, and no float work but one conversion and two multiplies per
+//! pair of blocks.
 
 use std::arch::x86_64::*;
 
@@ -19,7 +21,7 @@ use half::bf16;
 use super::{Kernels, Mxfp4Decode, PREFETCH_MXFP4, Q16Kernel};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
-use crate::quant::{E2M1_TWICE, Q16Layout, Q16Row};
+use crate::quant::{E2M1_TWICE, PAIRED_GROUP, Q16Layout, Q16Row};
 
 pub(super) fn kernels() -> Option<&'static Kernels> {
     (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(&KERNELS)
@@ -63,86 +65,181 @@ const MXFP4_ORDER: [u8; 32] = {
     order
 };
 
-/// Position `16g + 8h + i` of a quantized block holds input `16g + 2i + h`
-/// (g, h < 2, i < 8): the order of `unpack{lo,hi}_epi8` over a register
-/// whose low lane holds the even inputs' codes and whose high lane the odd.
-const Q16_ORDER: [u8; 32] = {
+static Q16: Q16Kernel = Q16Kernel { layout: PAIRED, dot: mxfp4_dot_q16 };
+
+super::q16_entry_point!();
+
+/// # Safety
+/// AVX2 and FMA present; as [`paired_dot`].
+#[target_feature(enable = "avx2,fma")]
+unsafe fn mxfp4_dot_q16_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [Q16Row<'_>; T]) -> [f32; T] {
+    // SAFETY: the caller's promise is `paired_dot`'s.
+    unsafe { paired_dot(blocks, scales, xs, |v| paired_weights(v)) }
+}
+
+/// The weights of the paired integer kernels by `vpshufb`: the low and the
+/// high nibbles of each byte look up twice their E2M1 values as int8
+/// (bytes `j` give inputs `2j` and `2j + 1`), and a shift left by 8 (the
+/// even bytes of each word) or a mask (the odd ones) puts them in the high
+/// bytes of 16-bit lanes.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn paired_weights(v: __m256i) -> [__m256i; 4] {
+    // SAFETY: the table is 16 readable bytes.
+    let lut = _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(E2M1_TWICE.as_ptr().cast()) });
+    let nibble = _mm256_set1_epi8(0x0F);
+    let low = _mm256_shuffle_epi8(lut, _mm256_and_si256(v, nibble));
+    let high = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble));
+    let odd_bytes = _mm256_set1_epi16(0xFF00u16 as i16);
+    [
+        _mm256_slli_epi16::<8>(low),
+        _mm256_slli_epi16::<8>(high),
+        _mm256_and_si256(low, odd_bytes),
+        _mm256_and_si256(high, odd_bytes),
+    ]
+}
+
+/// The activation layout of the paired integer MXFP4 kernels (this one and
+/// AVX-512's): block pairs interleaved, blocks in [`PAIRED_ORDER`].
+pub(super) const PAIRED: Q16Layout = Q16Layout { order: PAIRED_ORDER, paired: true };
+
+/// Position `8g + k` of a block holds input `4k + g`: word `k` of a lane
+/// of weight vector `g` (see [`paired_dot`]).
+const PAIRED_ORDER: [u8; 32] = {
     let mut order = [0u8; 32];
     let mut p = 0;
     while p < 32 {
-        order[p] = (16 * (p / 16) + 2 * (p % 8) + (p % 16) / 8) as u8;
+        order[p] = (4 * (p % 8) + p / 8) as u8;
         p += 1;
     }
     order
 };
 
-static Q16: Q16Kernel = Q16Kernel { layout: Q16Layout::blockwise(Q16_ORDER), dot: mxfp4_dot_q16 };
-
-super::q16_entry_point!();
-
-/// # Safety
-/// AVX2 and FMA present; `blocks` holds 16 bytes per scale, each `x` 32
-/// values and one scale per scale of the row.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn mxfp4_dot_q16_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    // SAFETY: the table is 16 readable bytes.
-    let lut = _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(E2M1_TWICE.as_ptr().cast()) });
-    // Separate accumulators for even and odd blocks hide the FMA latency.
-    let mut even = [_mm256_setzero_ps(); T];
-    let mut odd = [_mm256_setzero_ps(); T];
-    let nb = scales.len();
-    for b in (0..nb & !1).step_by(2) {
-        // Prefetching never faults, whatever the address.
-        _mm_prefetch::<_MM_HINT_T0>(blocks.as_ptr().wrapping_add(b * BLOCK_BYTES + PREFETCH_MXFP4).cast());
-        // SAFETY: blocks `b` and `b + 1` are below `nb`; the caller promised
-        // their weights, scales and activations.
-        unsafe {
-            q16_block(&mut even, blocks, scales, &xs, b, lut);
-            q16_block(&mut odd, blocks, scales, &xs, b + 1, lut);
-        }
-    }
-    if nb % 2 == 1 {
-        // SAFETY: as above, for the last block.
-        unsafe { q16_block(&mut even, blocks, scales, &xs, nb - 1, lut) };
-    }
-    let mut out = [0.0; T];
-    for t in 0..T {
-        out[t] = hsum(_mm256_add_ps(even[t], odd[t]));
-    }
-    out
-}
-
-/// Adds block `b`'s dot product with each row of `xs` to `acc`.
+/// The integer MXFP4 dot products on 256-bit registers, two blocks at a
+/// time: a plain 32-byte load puts block `2i` in the low 128-bit lane and
+/// block `2i + 1` in the high one, and every later step works on both
+/// lanes, so the conversion to f32, the scaling and the FMA happen once
+/// per pair of blocks and activation row instead of once per block.
+/// Activations come in the [`PAIRED`] layout, whose 256-bit loads match.
+///
+/// `weights(v)` turns the codes in `v` into four vectors of 16-bit
+/// integers, twice the E2M1 values times 256 (what the activations' stored
+/// scales expect, see [`crate::quant`]), vector `g` holding input `4k + g`
+/// of each lane's block in word `k` of the lane: word `k` is bytes `2k`
+/// and `2k + 1`, whose four nibbles those inputs are, from the bottom up.
+/// On Zen 4 (2 threads, synthetic gpt-oss-20b, alternating builds) the
+/// AVX-512 instance decoded one stream ~10 % faster than the per-block
+/// kernel it replaced, 8 streams ~4 %.
 ///
 /// # Safety
-/// AVX2 and FMA present; block `b` (16 bytes), its scale and each row's 32
-/// values and scale of block `b` in bounds.
+/// AVX2 and FMA present; `blocks` holds 16 bytes per scale, each `x` 32
+/// values and 4 copies of a scale (the paired layout) per scale of the row.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn q16_block<const T: usize>(
-    acc: &mut [__m256; T],
+pub(super) unsafe fn paired_dot<const T: usize>(
+    blocks: &[u8],
+    scales: &[u8],
+    xs: [Q16Row<'_>; T],
+    weights: impl Fn(__m256i) -> [__m256i; 4],
+) -> [f32; T] {
+    // Even and odd pairs accumulate apart: two chains hide the FMA latency.
+    let (mut even, mut odd) = ([_mm256_setzero_ps(); T], [_mm256_setzero_ps(); T]);
+    let nb = scales.len();
+    let pairs = nb / 2;
+    let prefetch = |b: usize| {
+        // See `PREFETCH_MXFP4`; prefetching never faults, whatever the address.
+        _mm_prefetch::<_MM_HINT_T0>(blocks.as_ptr().wrapping_add(b * BLOCK_BYTES + PREFETCH_MXFP4).cast());
+    };
+    // SAFETY: every block read is below `nb`; the caller promised its 16
+    // bytes, its scale and each row's 32 values and 4 scales.
+    unsafe {
+        for b in (0..2 * (pairs & !1)).step_by(4) {
+            prefetch(b);
+            paired_block(&weights, blocks, scales, &xs, b, &mut even);
+            prefetch(b + 2);
+            paired_block(&weights, blocks, scales, &xs, b + 2, &mut odd);
+        }
+        if pairs % 2 == 1 {
+            paired_block(&weights, blocks, scales, &xs, 2 * pairs - 2, &mut even);
+        }
+        if nb % 2 == 1 {
+            last_block(&weights, blocks, scales, &xs, nb - 1, &mut odd);
+        }
+    }
+    std::array::from_fn(|t| hsum(_mm256_add_ps(even[t], odd[t])))
+}
+
+/// `acc[t] += blocks b, b + 1 . x_t`, block `b` in the low lanes of the
+/// sums and block `b + 1` in the high ones.
+///
+/// # Safety
+/// Blocks `b` and `b + 1` (32 bytes), their scales and each row's 64 values
+/// and 8 scales from those of block `b` in bounds.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn paired_block<const T: usize>(
+    weights: &impl Fn(__m256i) -> [__m256i; 4],
     blocks: &[u8],
     scales: &[u8],
     xs: &[Q16Row<'_>; T],
     b: usize,
-    lut: __m256i,
+    acc: &mut [__m256; T],
 ) {
     // SAFETY: in bounds by the caller's promise.
     unsafe {
-        let (wa, wb) = q16_weights(blocks.as_ptr().add(b * BLOCK_BYTES), lut);
-        let ws = E8M0_VALUES[*scales.get_unchecked(b) as usize];
+        let w = weights(_mm256_loadu_si256(blocks.as_ptr().add(b * BLOCK_BYTES).cast()));
+        let weight_scale = |b: usize| _mm_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]);
+        let ws = _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(weight_scale(b)), weight_scale(b + 1));
         for t in 0..T {
             let q = xs[t].values.as_ptr().add(b * BLOCK_ELEMS);
-            let sum = _mm256_add_epi32(
-                _mm256_madd_epi16(wa, _mm256_loadu_si256(q.cast())),
-                _mm256_madd_epi16(wb, _mm256_loadu_si256(q.add(16).cast())),
-            );
-            // The sum times the activation scale first, then the weight
-            // scale: their product alone can underflow where the result does not.
-            let xd = _mm256_set1_ps(*xs[t].scales.get_unchecked(b));
-            acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sum), xd), _mm256_set1_ps(ws), acc[t]);
+            let x = std::array::from_fn(|g| _mm256_loadu_si256(q.add(2 * g * PAIRED_GROUP).cast()));
+            let xd = _mm256_loadu_ps(xs[t].scales.as_ptr().add(4 * b));
+            acc[t] = scaled_sum(w, x, xd, ws, acc[t]);
         }
     }
+}
+
+/// `acc[t] += block b . x_t` for a last block without a partner: the
+/// paired steps with the high lanes zero.
+///
+/// # Safety
+/// Block `b` (16 bytes), its scale and each row's 32 values and first
+/// scale of block `b` in bounds.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn last_block<const T: usize>(
+    weights: &impl Fn(__m256i) -> [__m256i; 4],
+    blocks: &[u8],
+    scales: &[u8],
+    xs: &[Q16Row<'_>; T],
+    b: usize,
+    acc: &mut [__m256; T],
+) {
+    // SAFETY: in bounds by the caller's promise; each load reads 16 bytes.
+    unsafe {
+        let low = |p: *const u8| _mm256_zextsi128_si256(_mm_loadu_si128(p.cast()));
+        // Zero codes in the high lane are E2M1 zeros.
+        let w = weights(low(blocks.as_ptr().add(b * BLOCK_BYTES)));
+        let ws = _mm256_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]);
+        for t in 0..T {
+            let q = xs[t].values.as_ptr().add(b * BLOCK_ELEMS);
+            let x = std::array::from_fn(|g| low(q.add(g * PAIRED_GROUP).cast()));
+            let xd = _mm256_set1_ps(*xs[t].scales.get_unchecked(4 * b));
+            acc[t] = scaled_sum(w, x, xd, ws, acc[t]);
+        }
+    }
+}
+
+/// `acc + float(sum_g w[g] . x[g]) * xd * ws`. The sum meets the
+/// activation scale before the weight scale, as in the scalar kernel:
+/// their product alone can underflow where the result does not.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn scaled_sum(w: [__m256i; 4], x: [__m256i; 4], xd: __m256, ws: __m256, acc: __m256) -> __m256 {
+    let sum01 = _mm256_add_epi32(_mm256_madd_epi16(w[0], x[0]), _mm256_madd_epi16(w[1], x[1]));
+    let sum23 = _mm256_add_epi32(_mm256_madd_epi16(w[2], x[2]), _mm256_madd_epi16(w[3], x[3]));
+    let sum = _mm256_cvtepi32_ps(_mm256_add_epi32(sum01, sum23));
+    _mm256_fmadd_ps(_mm256_mul_ps(sum, xd), ws, acc)
 }
 
 super::dense_int_entry_points!();
@@ -266,25 +363,6 @@ unsafe fn int16_block<const T: usize>(
             acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sum), xd), d, acc[t]);
         }
     }
-}
-
-/// The 32 E2M1 values of the block at `block`, doubled to integers, as the
-/// high bytes of 16-bit lanes (values times 512) in [`Q16_ORDER`]: the
-/// first register holds positions 0..8 and 16..24, the second 8..16 and 24..32.
-///
-/// # Safety
-/// AVX2 present; 16 bytes readable at `block`.
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn q16_weights(block: *const u8, lut: __m256i) -> (__m256i, __m256i) {
-    // SAFETY: 16 bytes are readable at `block` (the caller's promise).
-    let v = _mm256_broadcastsi128_si256(unsafe { _mm_loadu_si128(block.cast()) });
-    // Low lane: the even inputs' codes (low nibbles); high lane: the odd inputs' (high nibbles).
-    let nibble = _mm256_set1_epi8(0x0F);
-    let codes = _mm256_and_si256(_mm256_blend_epi32::<0b1111_0000>(v, _mm256_srli_epi16::<4>(v)), nibble);
-    let w = _mm256_shuffle_epi8(lut, codes);
-    let zero = _mm256_setzero_si256();
-    (_mm256_unpacklo_epi8(zero, w), _mm256_unpackhi_epi8(zero, w))
 }
 
 /// Even columns of a 16-column chunk, then odd ones: a 32-bit lane holding

@@ -16,10 +16,10 @@ use std::arch::x86_64::*;
 
 use half::bf16;
 
-use super::{Kernels, Mxfp4Decode, PREFETCH_MXFP4, Q16Kernel};
+use super::{Kernels, Mxfp4Decode, Q16Kernel};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
-use crate::quant::{E2M1_TWICE, PAIRED_GROUP, Q16Layout, Q16Row};
+use crate::quant::{E2M1_TWICE, Q16Row};
 
 pub(super) fn kernels() -> Option<&'static Kernels> {
     let base = is_x86_feature_detected!("avx512f")
@@ -105,139 +105,27 @@ unsafe fn decode(table: __m512, block: *const u8) -> [__m512; 2] {
     [_mm512_permutexvar_ps(bytes, table), _mm512_permutexvar_ps(_mm512_srli_epi32::<4>(bytes), table)]
 }
 
-/// The integer MXFP4 kernel on 256-bit registers, two blocks at a time:
-/// a plain 32-byte load puts block `2i` in the low 128-bit lane and block
-/// `2i + 1` in the high one, and every later step works on both lanes, so
-/// the int-to-float conversion, the scaling and the accumulation happen
-/// once per pair of blocks instead of once per block. Activations come in
-/// the paired layout ([`Q16Layout::paired`]), whose 256-bit loads match.
-///
-/// Word `k` of a lane is bytes `2k` and `2k + 1` of its block, whose four
-/// nibbles are inputs `4k` to `4k + 3` from the bottom up. `vpermw` reads
-/// the low 4 bits of each word as the index into a 16-entry table of 16-bit
-/// values, so the word shifted right by 0, 4, 8 and 12 looks up inputs
-/// `4k`, `4k + 1`, `4k + 2` and `4k + 3`: twice the E2M1 value times 256,
-/// what the activations' stored scales expect. Per pair that is 3 shifts
-/// and 4 lookups, where the AVX2 kernel's order takes 2 shifts, 2 lookups
-/// and 4 unpacks for two blocks, and one conversion, scaling and FMA per
-/// token instead of two. On Zen 4 (2 threads, synthetic gpt-oss-20b,
-/// alternating builds) one stream decoded ~10 % faster than with the
-/// per-block kernel, 8 streams ~4 %.
-static Q16: Q16Kernel = Q16Kernel { layout: Q16Layout { order: PAIRED_ORDER, paired: true }, dot: mxfp4_dot_q16 };
-
-/// Position `8g + k` of a block holds input `4k + g`: group `g` is what
-/// lookup `g` leaves in word `k` of its lane (see [`Q16`]).
-const PAIRED_ORDER: [u8; 32] = {
-    let mut order = [0u8; 32];
-    let mut p = 0;
-    while p < 32 {
-        order[p] = (4 * (p % 8) + p / 8) as u8;
-        p += 1;
-    }
-    order
-};
+/// The paired integer MXFP4 kernel ([`super::avx2::paired_dot`]) with
+/// `vpermw` lookups: it reads the low 4 bits of each word as the index into
+/// a 16-entry table of 16-bit values, so the word shifted right by 0, 4, 8
+/// and 12 looks up inputs `4k`, `4k + 1`, `4k + 2` and `4k + 3` (word `k`
+/// is bytes `2k` and `2k + 1` of its lane's block): 3 shifts and 4 lookups
+/// per pair of blocks, where the AVX2 weights take 2 lookups, 3 shifts and
+/// 4 masks.
+static Q16: Q16Kernel = Q16Kernel { layout: super::avx2::PAIRED, dot: mxfp4_dot_q16 };
 
 super::q16_entry_point!();
 
 /// # Safety
-/// AVX-512 F/BW/VL, AVX2 and FMA present; `blocks` holds 16 bytes
-/// per scale, each `x` 32 values and 4 copies of a scale (the paired
-/// layout) per scale of the row.
+/// AVX-512 F/BW/VL, AVX2 and FMA present; as [`super::avx2::paired_dot`].
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
 unsafe fn mxfp4_dot_q16_n<const T: usize>(blocks: &[u8], scales: &[u8], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    // Even and odd pairs accumulate apart: two chains hide the FMA latency.
-    let (mut even, mut odd) = ([_mm256_setzero_ps(); T], [_mm256_setzero_ps(); T]);
-    let nb = scales.len();
-    let pairs = nb / 2;
-    // SAFETY: every block read is below `nb`; the caller promised its 16
-    // bytes, its scale and each row's 32 values and scale.
-    unsafe {
-        for p in (0..pairs & !1).step_by(2) {
-            // See `PREFETCH_MXFP4`; prefetching never faults, whatever the
-            // address.
-            _mm_prefetch::<_MM_HINT_T0>(blocks.as_ptr().wrapping_add(2 * p * BLOCK_BYTES + PREFETCH_MXFP4).cast());
-            q16_pair(blocks, scales, &xs, 2 * p, &mut even);
-            _mm_prefetch::<_MM_HINT_T0>(
-                blocks.as_ptr().wrapping_add((2 * p + 2) * BLOCK_BYTES + PREFETCH_MXFP4).cast(),
-            );
-            q16_pair(blocks, scales, &xs, 2 * p + 2, &mut odd);
-        }
-        if pairs % 2 == 1 {
-            q16_pair(blocks, scales, &xs, 2 * pairs - 2, &mut even);
-        }
-        if nb % 2 == 1 {
-            q16_last(blocks, scales, &xs, nb - 1, &mut odd);
-        }
-    }
-    std::array::from_fn(|t| {
-        let v = _mm256_add_ps(even[t], odd[t]);
-        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)))
-    })
+    // SAFETY: the caller's promise is `paired_dot`'s.
+    unsafe { super::avx2::paired_dot(blocks, scales, xs, |v| paired_weights(v)) }
 }
 
-/// `acc[t] += blocks b, b + 1 . x_t`, block `b` in the low lanes of the
-/// sums and block `b + 1` in the high ones.
-///
-/// # Safety
-/// Blocks `b` and `b + 1` (32 bytes), their scales and each row's 64 values
-/// and 8 scales from those of block `b` in bounds.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-#[inline]
-unsafe fn q16_pair<const T: usize>(
-    blocks: &[u8],
-    scales: &[u8],
-    xs: &[Q16Row<'_>; T],
-    b: usize,
-    acc: &mut [__m256; T],
-) {
-    // SAFETY: in bounds by the caller's promise.
-    unsafe {
-        let w = paired_weights(_mm256_loadu_si256(blocks.as_ptr().add(b * BLOCK_BYTES).cast()));
-        let weight_scale = |b: usize| _mm_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]);
-        let ws = _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(weight_scale(b)), weight_scale(b + 1));
-        for t in 0..T {
-            let q = xs[t].values.as_ptr().add(b * BLOCK_ELEMS);
-            let x = std::array::from_fn(|g| _mm256_loadu_si256(q.add(2 * g * PAIRED_GROUP).cast()));
-            let xd = _mm256_loadu_ps(xs[t].scales.as_ptr().add(4 * b));
-            acc[t] = scaled_sum(w, x, xd, ws, acc[t]);
-        }
-    }
-}
-
-/// `acc[t] += block b . x_t` for a last block without a partner: the
-/// paired steps with the high lanes zero.
-///
-/// # Safety
-/// Block `b` (16 bytes), its scale and each row's 32 values and first
-/// scale of block `b` in bounds.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-#[inline]
-unsafe fn q16_last<const T: usize>(
-    blocks: &[u8],
-    scales: &[u8],
-    xs: &[Q16Row<'_>; T],
-    b: usize,
-    acc: &mut [__m256; T],
-) {
-    // SAFETY: in bounds by the caller's promise; each load reads 16 bytes.
-    unsafe {
-        let low = |p: *const u8| _mm256_zextsi128_si256(_mm_loadu_si128(p.cast()));
-        // Zero codes in the high lane look up E2M1 zero.
-        let w = paired_weights(low(blocks.as_ptr().add(b * BLOCK_BYTES)));
-        let ws = _mm256_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]);
-        for t in 0..T {
-            let q = xs[t].values.as_ptr().add(b * BLOCK_ELEMS);
-            let x = std::array::from_fn(|g| low(q.add(g * PAIRED_GROUP).cast()));
-            let xd = _mm256_set1_ps(*xs[t].scales.get_unchecked(4 * b));
-            acc[t] = scaled_sum(w, x, xd, ws, acc[t]);
-        }
-    }
-}
-
-/// The 64 weights of the blocks in `v`'s lanes as 16-bit integers, lookup
-/// `g` giving group `g` of [`PAIRED_ORDER`] (see [`Q16`]).
+/// The 64 weights of the blocks in `v`'s lanes as 16-bit integers (see
+/// [`Q16`]).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
 #[inline]
 fn paired_weights(v: __m256i) -> [__m256i; 4] {
@@ -262,18 +150,6 @@ const E2M1_TWICE_HIGH: [i16; 16] = {
     }
     table
 };
-
-/// `acc + float(sum_g w[g] . x[g]) * xd * ws`. The sum meets the
-/// activation scale before the weight scale, as in the scalar kernel:
-/// their product alone can underflow.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-#[inline]
-fn scaled_sum(w: [__m256i; 4], x: [__m256i; 4], xd: __m256, ws: __m256, acc: __m256) -> __m256 {
-    let sum01 = _mm256_add_epi32(_mm256_madd_epi16(w[0], x[0]), _mm256_madd_epi16(w[1], x[1]));
-    let sum23 = _mm256_add_epi32(_mm256_madd_epi16(w[2], x[2]), _mm256_madd_epi16(w[3], x[3]));
-    let sum = _mm256_cvtepi32_ps(_mm256_add_epi32(sum01, sum23));
-    _mm256_fmadd_ps(_mm256_mul_ps(sum, xd), ws, acc)
-}
 
 super::dense_int_entry_points!();
 
