@@ -155,29 +155,32 @@ pub(super) unsafe fn paired_dot<const T: usize>(
     unsafe {
         for b in (0..2 * (pairs & !1)).step_by(4) {
             prefetch(b);
-            paired_block(&weights, blocks, scales, &xs, b, &mut even);
+            add_blocks::<T, true>(&weights, blocks, scales, &xs, b, &mut even);
             prefetch(b + 2);
-            paired_block(&weights, blocks, scales, &xs, b + 2, &mut odd);
+            add_blocks::<T, true>(&weights, blocks, scales, &xs, b + 2, &mut odd);
         }
         if pairs % 2 == 1 {
-            paired_block(&weights, blocks, scales, &xs, 2 * pairs - 2, &mut even);
+            add_blocks::<T, true>(&weights, blocks, scales, &xs, 2 * pairs - 2, &mut even);
         }
         if nb % 2 == 1 {
-            last_block(&weights, blocks, scales, &xs, nb - 1, &mut odd);
+            add_blocks::<T, false>(&weights, blocks, scales, &xs, nb - 1, &mut odd);
         }
     }
     std::array::from_fn(|t| hsum(_mm256_add_ps(even[t], odd[t])))
 }
 
-/// `acc[t] += blocks b, b + 1 . x_t`, block `b` in the low lanes of the
-/// sums and block `b + 1` in the high ones.
+/// `acc[t] += blocks b, b + 1 . x_t` with `PAIR`, block `b` in the low
+/// lanes of the sums and block `b + 1` in the high ones; without, block `b`
+/// alone (a last block without a partner, stored whole): the same steps
+/// with the high lanes zero.
 ///
 /// # Safety
-/// Blocks `b` and `b + 1` (32 bytes), their scales and each row's 64 values
-/// and 8 scales from those of block `b` in bounds.
+/// The blocks (16 bytes each), their scales, and each row's 32 values and
+/// 4 scales per block from those of block `b` in bounds (of a last block,
+/// its first scale).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn paired_block<const T: usize>(
+unsafe fn add_blocks<const T: usize, const PAIR: bool>(
     weights: &impl Fn(__m256i) -> [__m256i; 4],
     blocks: &[u8],
     scales: &[u8],
@@ -185,46 +188,29 @@ unsafe fn paired_block<const T: usize>(
     b: usize,
     acc: &mut [__m256; T],
 ) {
-    // SAFETY: in bounds by the caller's promise.
+    // SAFETY: in bounds by the caller's promise; alone, each load reads
+    // only 16 bytes and zeroes the high lane.
     unsafe {
-        let w = weights(_mm256_loadu_si256(blocks.as_ptr().add(b * BLOCK_BYTES).cast()));
+        let load = |p: *const u8| match PAIR {
+            true => _mm256_loadu_si256(p.cast()),
+            false => _mm256_zextsi128_si256(_mm_loadu_si128(p.cast())),
+        };
+        // Alone, the zero codes in the high lane are E2M1 zeros.
+        let w = weights(load(blocks.as_ptr().add(b * BLOCK_BYTES)));
         let weight_scale = |b: usize| _mm_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]);
-        let ws = _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(weight_scale(b)), weight_scale(b + 1));
+        let ws = match PAIR {
+            true => _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(weight_scale(b)), weight_scale(b + 1)),
+            false => _mm256_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]),
+        };
+        // Group `g` of a pair's blocks is 16 values on, of a lone block 8.
+        let group = if PAIR { 2 * PAIRED_GROUP } else { PAIRED_GROUP };
         for t in 0..T {
             let q = xs[t].values.as_ptr().add(b * BLOCK_ELEMS);
-            let x = std::array::from_fn(|g| _mm256_loadu_si256(q.add(2 * g * PAIRED_GROUP).cast()));
-            let xd = _mm256_loadu_ps(xs[t].scales.as_ptr().add(4 * b));
-            acc[t] = scaled_sum(w, x, xd, ws, acc[t]);
-        }
-    }
-}
-
-/// `acc[t] += block b . x_t` for a last block without a partner: the
-/// paired steps with the high lanes zero.
-///
-/// # Safety
-/// Block `b` (16 bytes), its scale and each row's 32 values and first
-/// scale of block `b` in bounds.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn last_block<const T: usize>(
-    weights: &impl Fn(__m256i) -> [__m256i; 4],
-    blocks: &[u8],
-    scales: &[u8],
-    xs: &[Q16Row<'_>; T],
-    b: usize,
-    acc: &mut [__m256; T],
-) {
-    // SAFETY: in bounds by the caller's promise; each load reads 16 bytes.
-    unsafe {
-        let low = |p: *const u8| _mm256_zextsi128_si256(_mm_loadu_si128(p.cast()));
-        // Zero codes in the high lane are E2M1 zeros.
-        let w = weights(low(blocks.as_ptr().add(b * BLOCK_BYTES)));
-        let ws = _mm256_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]);
-        for t in 0..T {
-            let q = xs[t].values.as_ptr().add(b * BLOCK_ELEMS);
-            let x = std::array::from_fn(|g| low(q.add(g * PAIRED_GROUP).cast()));
-            let xd = _mm256_set1_ps(*xs[t].scales.get_unchecked(4 * b));
+            let x = std::array::from_fn(|g| load(q.add(g * group).cast()));
+            let xd = match PAIR {
+                true => _mm256_loadu_ps(xs[t].scales.as_ptr().add(4 * b)),
+                false => _mm256_set1_ps(*xs[t].scales.get_unchecked(4 * b)),
+            };
             acc[t] = scaled_sum(w, x, xd, ws, acc[t]);
         }
     }
