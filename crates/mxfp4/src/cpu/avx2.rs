@@ -127,9 +127,11 @@ const PAIRED_ORDER: [u8; 32] = {
 /// scales expect, see [`crate::quant`]), vector `g` holding input `4k + g`
 /// of each lane's block in word `k` of the lane: word `k` is bytes `2k`
 /// and `2k + 1`, whose four nibbles those inputs are, from the bottom up.
-/// On Zen 4 (2 threads, synthetic gpt-oss-20b, alternating builds) the
-/// AVX-512 instance decoded one stream ~10 % faster than the per-block
-/// kernel it replaced, 8 streams ~4 %.
+/// On Zen 4, one thread in cache, this takes 17-20 % less time per block
+/// than the per-block kernel it replaced with AVX2 weights and 5-14 % with
+/// AVX-512's (1 and 2 activation rows). The model (synthetic gpt-oss-20b,
+/// 2 threads, alternating builds) decoded one stream ~10 % faster with
+/// 64-token prompts, within the machine's noise with 512-token ones.
 ///
 /// # Safety
 /// AVX2 and FMA present; `blocks` holds 16 bytes per scale, each `x` 32
