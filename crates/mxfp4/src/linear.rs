@@ -16,14 +16,11 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::bf16::Bf16Matrix;
-use crate::cpu::{DotShape, Isa, Kernels, Mxfp4Decode, NATURAL_ORDER, ONE_ROW};
+use crate::cpu::{DotShape, Isa, Kernels, Mxfp4Decode, NATURAL_ORDER, NATURAL_Q16, ONE_ROW};
 use crate::format::Mxfp4Matrix;
 use crate::q8::Q8Matrix;
 use crate::q12::Q12Matrix;
-use crate::quant::{Q16Layout, Q16Row, Q16Rows};
-
-/// Activations of the requantized dense kernels, which read them as they come.
-const NATURAL_Q16: Q16Layout = Q16Layout::blockwise(NATURAL_ORDER);
+use crate::quant::{Q16Row, Q16Rows};
 
 /// A weight matrix in one of the formats the kernels compute from.
 #[derive(Clone, Copy, Debug)]

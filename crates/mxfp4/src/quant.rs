@@ -84,7 +84,8 @@ impl Q16Rows {
                 let mut q = [0i16; BLOCK_ELEMS];
                 let scale = quantize_block(block, &layout.order, &mut q);
                 scales.extend(std::iter::repeat_n(scale, scale_copies));
-                if layout.paired && (b | 1) < blocks {
+                let has_partner = (b | 1) < blocks;
+                if layout.paired && has_partner {
                     let pair = &mut out[(b & !1) * BLOCK_ELEMS..][..2 * BLOCK_ELEMS];
                     for (g, group) in q.chunks_exact(PAIRED_GROUP).enumerate() {
                         pair[(2 * g + b % 2) * PAIRED_GROUP..][..PAIRED_GROUP].copy_from_slice(group);
@@ -133,9 +134,7 @@ fn quantize_block(block: &[f32], order: &[u8; BLOCK_ELEMS], out: &mut [i16]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::NATURAL_ORDER;
-
-    const NATURAL: Q16Layout = Q16Layout::blockwise(NATURAL_ORDER);
+    use crate::cpu::{NATURAL_ORDER, NATURAL_Q16 as NATURAL};
 
     fn dequantize(rows: &Q16Rows, t: usize) -> Vec<f32> {
         let row = rows.row(t);

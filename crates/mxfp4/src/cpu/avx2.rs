@@ -199,10 +199,13 @@ unsafe fn add_blocks<const T: usize, const PAIR: bool>(
         };
         // Alone, the zero codes in the high lane are E2M1 zeros.
         let w = weights(load(blocks.as_ptr().add(b * BLOCK_BYTES)));
-        let weight_scale = |b: usize| _mm_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]);
+        let weight_scale = |b: usize| E8M0_VALUES[*scales.get_unchecked(b) as usize];
         let ws = match PAIR {
-            true => _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(weight_scale(b)), weight_scale(b + 1)),
-            false => _mm256_set1_ps(E8M0_VALUES[*scales.get_unchecked(b) as usize]),
+            true => _mm256_insertf128_ps::<1>(
+                _mm256_castps128_ps256(_mm_set1_ps(weight_scale(b))),
+                _mm_set1_ps(weight_scale(b + 1)),
+            ),
+            false => _mm256_set1_ps(weight_scale(b)),
         };
         // Group `g` of a pair's blocks is 16 values on, of a lone block 8.
         let group = if PAIR { 2 * PAIRED_GROUP } else { PAIRED_GROUP };

@@ -401,6 +401,10 @@ pub(crate) const NATURAL_ORDER: [u8; 32] = {
     order
 };
 
+/// Quantized activations in natural order, blocks one after another: what
+/// the requantized dense kernels and the scalar reference read.
+pub(crate) const NATURAL_Q16: Q16Layout = Q16Layout::blockwise(NATURAL_ORDER);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,9 +11,9 @@ use super::{DotShape, Kernels, Mxfp4Decode, NATURAL_ORDER};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
 use crate::q12::{Q12_BLOCK_BYTES, unpack_block};
-use crate::quant::Q16Row;
 #[cfg(all(test, target_arch = "x86_64"))]
-use crate::quant::{E2M1_TWICE, Q16Layout};
+use crate::quant::E2M1_TWICE;
+use crate::quant::Q16Row;
 
 pub(super) static KERNELS: Kernels = Kernels {
     mxfp4_order: NATURAL_ORDER,
@@ -57,7 +57,7 @@ fn mxfp4_dot(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out: &mut [f32]) {
 /// The integer dot of [`crate::quant`] in natural order: the reference the
 /// SIMD integer kernels are tested against.
 #[cfg(all(test, target_arch = "x86_64"))]
-pub(crate) static Q16: Q16Kernel = Q16Kernel { layout: Q16Layout::blockwise(NATURAL_ORDER), dot: mxfp4_dot_q16 };
+pub(crate) static Q16: Q16Kernel = Q16Kernel { layout: super::NATURAL_Q16, dot: mxfp4_dot_q16 };
 
 #[cfg(all(test, target_arch = "x86_64"))]
 fn mxfp4_dot_q16(blocks: &[u8], scales: &[u8], xs: &[Q16Row<'_>], out: &mut [f32]) {
