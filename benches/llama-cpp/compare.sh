@@ -11,7 +11,8 @@
 #   3. the synthetic gpt-oss-20b checkpoint (target/release/gpt-oss synth), unless --model names one.
 #   4. the GGUF: convert_hf_to_gguf.py --outtype bf16 (MXFP4 experts stay MXFP4); --q8 adds a q8_0 one.
 #   5. rounds of llama-bench and `gpt-oss bench`, alternated, same thread count, peak RSS of each.
-#   6. the read bandwidth (`gpt-oss bench --bandwidth`) in every round; decode's bound = bytes per token / bandwidth.
+#   6. the read bandwidth (`gpt-oss bench --bandwidth`) before each round and after each run; decode's bound = bytes
+#      per token / the highest of those readings.
 #   7. one table (report.py) and the raw results as JSON.
 set -euo pipefail
 
@@ -359,10 +360,12 @@ run_ours() {
         --json "$work/ours-$format-$round.json"
 }
 
+# The read bandwidth of a shared machine moves by a factor of two from one minute to the next, so it is probed
+# before each round and after each run: the bound takes the highest reading (see report.py).
 run_bandwidth() {
-    local round="$1"
-    step "round $round/$rounds: read bandwidth ($threads threads, 1 GiB, best of 5)"
-    RAYON_NUM_THREADS="$threads" "$gpt_oss" bench --bandwidth --json "$work/bandwidth-$round.json" >/dev/null \
+    local round="$1" probe="$2"
+    step "round $round/$rounds: read bandwidth, probe $probe ($threads threads, 1 GiB, best of 5)"
+    RAYON_NUM_THREADS="$threads" "$gpt_oss" bench --bandwidth --json "$work/bandwidth-$round-$probe.json" >/dev/null \
         || die "gpt-oss bench --bandwidth failed"
 }
 
@@ -380,12 +383,19 @@ ensure_gguf bf16
 ((q8 == 0)) || ensure_gguf q8_0
 
 for ((round = 1; round <= rounds; round++)); do
-    run_bandwidth "$round"
+    run_bandwidth "$round" 1
     run_llama bf16 "$(gguf_path bf16)" "$round"
-    ((q8 == 0)) || run_llama q8_0 "$(gguf_path q8_0)" "$round"
+    run_bandwidth "$round" 2
+    probe=3
+    if ((q8 == 1)); then
+        run_llama q8_0 "$(gguf_path q8_0)" "$round"
+        run_bandwidth "$round" $((probe++))
+    fi
     run_ours "${dense_formats[0]}" "$streams" "$round"
+    run_bandwidth "$round" $((probe++))
     for format in "${dense_formats[@]:1}"; do
         run_ours "$format" 1 "$round"
+        run_bandwidth "$round" $((probe++))
     done
 done
 
