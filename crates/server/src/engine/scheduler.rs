@@ -13,6 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, ModelError, SequenceInput, Tokenizer};
+use rayon::prelude::*;
 use tokio::sync::mpsc;
 
 use super::sequence::Sequence;
@@ -270,8 +271,17 @@ impl Scheduler<'_> {
         let stepped = running.iter_mut().zip(&fed).filter(|(_, fed)| **fed > 0);
         match result {
             Ok(logits) => {
-                for ((sequence, &fed), logits) in stepped.zip(logits) {
-                    sequence.advance(fed, logits, &self.metrics);
+                let metrics = &self.metrics;
+                let advance = |((sequence, &fed), logits): ((&mut Sequence, &usize), Vec<f32>)| {
+                    sequence.advance(fed, logits, metrics);
+                };
+                // Each sampling reads a vocabulary's worth of logits (about a millisecond): several
+                // sequences sample side by side, one alone on this thread.
+                let stepped: Vec<_> = stepped.zip(logits).collect();
+                if stepped.len() > 1 {
+                    stepped.into_par_iter().for_each(advance);
+                } else {
+                    stepped.into_iter().for_each(advance);
                 }
             }
             Err(e) => {
