@@ -270,11 +270,13 @@ fn log_sum_exp(logits: &[f32], max: f32) -> f32 {
 /// 1e-38 where `f32::exp` reaches 0, and a token whose logit is `-inf`
 /// must keep weight 0.
 fn exp_weights(logits: &[f32], max: f32, temperature: f32) -> Vec<f32> {
-    let mut weights: Vec<f32> = logits.iter().map(|&l| (l - max) / temperature).collect();
-    let below: Vec<usize> = (0..weights.len()).filter(|&i| weights[i] < SIMD_EXP_MIN).collect();
+    let argument = |l: f32| (l - max) / temperature;
+    let mut weights: Vec<f32> = logits.iter().map(|&l| argument(l)).collect();
     mxfp4::vector::exp_shifted(&mut weights, 0.0);
-    for i in below {
-        weights[i] = ((logits[i] - max) / temperature).exp();
+    for (w, &l) in weights.iter_mut().zip(logits) {
+        if argument(l) < SIMD_EXP_MIN {
+            *w = argument(l).exp();
+        }
     }
     weights
 }
