@@ -13,7 +13,8 @@
 #      scripts/fetch-tokenizer.sh);
 #   4. starts two servers on free ports of 127.0.0.1, both serving the model as gpt-oss-tiny:
 #        open:       default context, no API key (most tests);
-#        restricted: --api-key secret --max-model-len 512 (authentication and context-length tests);
+#        restricted: --api-key secret --max-model-len 512 --argmax-head (authentication, context-length and
+#                    argmax-head tests);
 #      waits for their /health (60 s at most; prints the server's log when one does not come up);
 #   5. runs the tests, then stops the servers (always, by their process ids). Exits non-zero on any failure.
 #      The tests get the servers' URLs, and the binary and checkpoint as GPT_OSS_E2E_BIN and
@@ -99,7 +100,7 @@ restricted_port="$(free_port)"
 while [[ "$restricted_port" == "$open_port" ]]; do restricted_port="$(free_port)"; done
 note "starting the servers on 127.0.0.1:$open_port (open) and 127.0.0.1:$restricted_port (API key, context $RESTRICTED_CONTEXT)"
 start open "$open_port"
-start restricted "$restricted_port" --api-key "$API_KEY" --max-model-len "$RESTRICTED_CONTEXT"
+start restricted "$restricted_port" --api-key "$API_KEY" --max-model-len "$RESTRICTED_CONTEXT" --argmax-head
 wait_healthy open "$open_port" "$STARTUP_TIMEOUT"
 wait_healthy restricted "$restricted_port" "$STARTUP_TIMEOUT"
 note "servers up after $((SECONDS - started)) s"

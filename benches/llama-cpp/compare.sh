@@ -59,6 +59,8 @@ Options:
   --q8               also convert a q8_0 GGUF (dense layers q8_0) and bench it as a third engine
   --dense LIST       our dense-weight formats to bench (\`gpt-oss bench --dense-weights\`), comma-separated;
                      the first runs every --streams count, the others 1 stream (default: bf16,q12)
+  --argmax-head      also bench 1 stream decoding greedily with \`--argmax-head\` (bf16 dense weights): the
+                     exact greedy tokens from an 8-bit copy of the unembedding and a few exact rows
   --skip-build       build nothing: use the cached llama-bench and target/release/gpt-oss as they are
   --cache DIR        cache root (default: \$GPT_OSS_LLAMA_CACHE or \${XDG_CACHE_HOME:-\$HOME/.cache}/gpt-oss/llama-cpp)
   --results FILE     raw results JSON (default: CACHE/results/compare-DATE.json)
@@ -77,6 +79,7 @@ reps=5
 streams='1,8'
 dense='bf16,q12'
 q8=0
+argmax_head=0
 skip_build=0
 cache="${GPT_OSS_LLAMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpt-oss/llama-cpp}"
 results=''
@@ -92,6 +95,7 @@ while [[ $# -gt 0 ]]; do
         --reps) need_value "$@"; reps="$2"; shift 2 ;;
         --streams) need_value "$@"; streams="$2"; shift 2 ;;
         --q8) q8=1; shift ;;
+        --argmax-head) argmax_head=1; shift ;;
         --dense) need_value "$@"; dense="$2"; shift 2 ;;
         --skip-build) skip_build=1; shift ;;
         --cache) need_value "$@"; cache="$2"; shift 2 ;;
@@ -352,12 +356,13 @@ run_llama() {
     run_measured "llama-$label-$round" "$llama_bench" -m "$gguf" -p 512 -n 128 -t "$threads" -r "$reps" -o json
 }
 
+# run_ours NAME CONCURRENCY ROUND BENCH-ARGS...: `gpt-oss bench` as the run NAME (ours-NAME-ROUND.json).
 run_ours() {
-    local format="$1" concurrency="$2" round="$3"
-    step "round $round/$rounds: gpt-oss bench --dense-weights $format --concurrency $concurrency --prompt-tokens 512 --gen-tokens 128 --warmup ($threads threads)"
-    RAYON_NUM_THREADS="$threads" run_measured "ours-$format-$round" "$gpt_oss" bench --model "$model" \
-        --dense-weights "$format" --concurrency "$concurrency" --prompt-tokens 512 --gen-tokens 128 --warmup \
-        --json "$work/ours-$format-$round.json"
+    local name="$1" concurrency="$2" round="$3"
+    shift 3
+    step "round $round/$rounds: gpt-oss bench $* --concurrency $concurrency --prompt-tokens 512 --gen-tokens 128 --warmup ($threads threads)"
+    RAYON_NUM_THREADS="$threads" run_measured "ours-$name-$round" "$gpt_oss" bench --model "$model" "$@" \
+        --concurrency "$concurrency" --prompt-tokens 512 --gen-tokens 128 --warmup --json "$work/ours-$name-$round.json"
 }
 
 # The read bandwidth of a shared machine moves by a factor of two from one minute to the next, so it is probed
@@ -378,6 +383,8 @@ build_gpt_oss
 [[ -x "$gpt_oss" ]] || die "$gpt_oss is missing"
 "$gpt_oss" bench --help | grep -q -- '--dense-weights' \
     || die "$gpt_oss predates \`gpt-oss bench --dense-weights\`; rebuild it (drop --skip-build)"
+((argmax_head == 0)) || "$gpt_oss" bench --help | grep -q -- '--argmax-head' \
+    || die "$gpt_oss predates \`gpt-oss bench --argmax-head\`; rebuild it (drop --skip-build)"
 ensure_checkpoint
 ensure_gguf bf16
 ((q8 == 0)) || ensure_gguf q8_0
@@ -391,18 +398,23 @@ for ((round = 1; round <= rounds; round++)); do
         run_llama q8_0 "$(gguf_path q8_0)" "$round"
         run_bandwidth "$round" $((probe++))
     fi
-    run_ours "${dense_formats[0]}" "$streams" "$round"
+    run_ours "${dense_formats[0]}" "$streams" "$round" --dense-weights "${dense_formats[0]}"
     run_bandwidth "$round" $((probe++))
     for format in "${dense_formats[@]:1}"; do
-        run_ours "$format" 1 "$round"
+        run_ours "$format" 1 "$round" --dense-weights "$format"
         run_bandwidth "$round" $((probe++))
     done
+    if ((argmax_head == 1)); then
+        run_ours greedy-argmax-head 1 "$round" --dense-weights bf16 --temperature 0 --argmax-head
+        run_bandwidth "$round" $((probe++))
+    fi
 done
 
 step "summarizing"
-q8_args=()
-((q8 == 0)) || q8_args=(--gguf-q8 "$(gguf_path q8_0)")
+report_args=()
+((q8 == 0)) || report_args=(--gguf-q8 "$(gguf_path q8_0)")
+((argmax_head == 0)) || report_args+=(--argmax-head)
 python3 "$here/report.py" --work "$work" --model "$model" --rounds "$rounds" --threads "$threads" \
     --llama-version "$LLAMA_CPP_PYTHON_VERSION" --llama-bench "$llama_bench" --results "$results" \
-    --gguf-bf16 "$(gguf_path bf16)" --dense "$dense" "${q8_args[@]}" | tee "$work/table.txt"
+    --gguf-bf16 "$(gguf_path bf16)" --dense "$dense" "${report_args[@]}" | tee "$work/table.txt"
 note "raw results: $results (per-run files in $work)"

@@ -63,6 +63,15 @@ def bytes_per_token(config: dict, dense: str = "bf16") -> dict:
     }
 
 
+def argmax_head_bytes_per_token(config: dict) -> dict:
+    """`bytes_per_token` with bf16 dense weights, decoding greedily with `--argmax-head`: the unembedding is
+    read from its 8-bit copy (1 byte per weight and an f32 scale per block of 32) instead of bf16. The exact
+    bf16 rows of the candidates (a few dozen of 201088 on the synthetic 20b) are left out."""
+    b = bytes_per_token(config, "bf16")
+    unembed = DENSE_BYTES_PER_WEIGHT["q8"] * config["vocab_size"] * config["hidden_size"] + BF16 * config["hidden_size"]
+    return {**b, "total": b["total"] - b["unembedding"] + unembed, "unembedding": unembed}
+
+
 def load_json(path: str):
     with open(path) as f:
         return json.load(f)
@@ -127,6 +136,8 @@ def main() -> int:
     ap.add_argument("--results", required=True)
     ap.add_argument("--gguf-bf16", required=True)
     ap.add_argument("--gguf-q8")
+    ap.add_argument("--argmax-head", action="store_true", help="the rounds include ours-greedy-argmax-head-R.json: "
+                    "1 stream, bf16, greedy with --argmax-head")
     ap.add_argument("--dense", default="bf16", help="our --dense-weights formats, comma-separated; the first is "
                     "the main column, measured at every stream count")
     args = ap.parse_args()
@@ -154,6 +165,10 @@ def main() -> int:
                 "kernels": ours.get("kernels"), "threads": ours.get("threads"), "dense_weights": f,
                 "prompt_tokens": ours.get("prompt_tokens"), "gen_tokens": ours.get("gen_tokens")}
         entry["ours"] = entry["ours_by_format"][main_format]
+        if args.argmax_head:
+            greedy = load_json(w(f"ours-greedy-argmax-head-{r}.json"))
+            entry["ours_greedy_argmax_head"] = {
+                "runs": greedy["runs"], "peak_rss_kb": read_rss_kb(w(f"ours-greedy-argmax-head-{r}.rss"))}
         rounds.append(entry)
 
     def ours_row(entry, streams, fmt_name=main_format):
@@ -247,6 +262,25 @@ def main() -> int:
         against = ", ".join(f"{fmt(x)} x llama.cpp {v}" for v, x in vs.items())
         lines.append(f"{'ours ' + f + ' pp512 / tg128':32} {fmt(pp):>12} / {fmt(tg)}  (tg128 {against}; "
                      f"{fmt(ratio(tg, bound_f))} of its bound, {bpt_of[f]['total'] / 1e9:.3f} GB/token; "
+                     f"peak RSS {fmt(gb(rss))} GB)")
+    if args.argmax_head:
+        bpt_greedy = argmax_head_bytes_per_token(config)
+        rows = [next((row for row in e["ours_greedy_argmax_head"]["runs"] if row["streams"] == 1), None)
+                for e in rounds]
+        tg = median([row and row["decode_tok_s"] for row in rows])
+        rss = max((e["ours_greedy_argmax_head"]["peak_rss_kb"] or 0) for e in rounds) or None
+        bound_g = bw * 1e9 / bpt_greedy["total"] if bw else None
+        vs = {}
+        for v in variants:
+            per_round = [row["decode_tok_s"] / e["llama"][v]["tg128"]["tok_s"] for e, row in zip(rounds, rows)
+                         if row and e["llama"][v].get("tg128", {}).get("tok_s")]
+            vs[v] = median(per_round)
+        summary["ours_greedy_argmax_head"] = {"tg128_tok_s": tg, "peak_rss_kb": rss,
+                                              "bytes_per_token": bpt_greedy["total"], "bound_tok_s": bound_g,
+                                              "tg128_over_llama": vs}
+        against = ", ".join(f"{fmt(x)} x llama.cpp {v}" for v, x in vs.items())
+        lines.append(f"{'ours greedy --argmax-head tg128':32} {fmt(tg):>12}  (bf16; {against}; "
+                     f"{fmt(ratio(tg, bound_g))} of its bound, {bpt_greedy['total'] / 1e9:.3f} GB/token; "
                      f"peak RSS {fmt(gb(rss))} GB)")
     lines.append("")
     lines.append(f"read bandwidth: {fmt(bw)} GB/s (the highest of {len(probes)} probes, one before each round and one "

@@ -4,7 +4,8 @@ Run by scripts/e2e.sh, which builds the server, writes the tiny checkpoint (rand
 vocabulary), starts two servers and points these tests at them through the environment:
 
     GPT_OSS_E2E_BASE_URL   the open server, default context (http://127.0.0.1:PORT/v1)
-    GPT_OSS_E2E_AUTH_URL   the second server: --api-key, --max-model-len 512 (auth and context-length tests)
+    GPT_OSS_E2E_AUTH_URL   the second server: --api-key, --max-model-len 512, --argmax-head (auth, context-length
+                           and argmax-head tests)
     GPT_OSS_E2E_API_KEY    that server's key
     GPT_OSS_E2E_MODEL      the served model name (gpt-oss-tiny)
     GPT_OSS_E2E_BIN        the `gpt-oss` binary and
@@ -19,7 +20,9 @@ The tests share one server and read its global /metrics, so they must run one at
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
+import math
 import os
 import pathlib
 import re
@@ -163,6 +166,28 @@ def test_greedy_with_seed_is_deterministic(client):
     assert first.choices[0].message.content == second.choices[0].message.content
     assert first.choices[0].finish_reason == second.choices[0].finish_reason
     assert first.usage.completion_tokens == second.usage.completion_tokens
+
+
+def test_argmax_head_decodes_greedy_requests_as_every_logit_would(client, auth_client):
+    # The second server finds greedy tokens through its 8-bit copy of the unembedding and the exact rows that
+    # could win; the first computes every logit. Same tokens, whatever the batch (two streams at once too).
+    prompts = ["Hello", "Write a haiku about the sea.", "What is 17 times 23?"]
+    for content in prompts:
+        messages = [{"role": "user", "content": content}]
+        full = chat(client, messages=messages, max_tokens=24)
+        via_head = chat(auth_client, messages=messages, max_tokens=24)
+        # The whole message: answer, reasoning and any tool call.
+        assert via_head.choices[0].message.model_dump() == full.choices[0].message.model_dump(), content
+        assert via_head.usage.completion_tokens == full.usage.completion_tokens
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        pair = list(pool.map(lambda c: chat(auth_client, messages=[{"role": "user", "content": c}], max_tokens=24), prompts[:2]))
+    for content, got in zip(prompts[:2], pair):
+        want = chat(client, messages=[{"role": "user", "content": content}], max_tokens=24)
+        assert got.choices[0].message.model_dump() == want.choices[0].message.model_dump(), content
+    # Asking for log-probabilities computes every logit there too.
+    with_logprobs = chat(auth_client, logprobs=True, top_logprobs=2, max_tokens=6)
+    tokens = with_logprobs.choices[0].logprobs.content or []
+    assert all(math.isfinite(t.logprob) and t.logprob <= 0 and len(t.top_logprobs) == 2 for t in tokens)
 
 
 def test_n_choices(client):

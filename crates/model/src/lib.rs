@@ -17,7 +17,7 @@ pub use config::{Config, GenerationConfig, LayerType};
 pub use error::{ModelError, Result};
 pub use kv_cache::Cache;
 pub use layers::linear::DenseFormat;
-pub use model::{GptOss, SequenceInput};
+pub use model::{GptOss, Head, Next, SequenceInput};
 pub use sampling::{Sampled, Sampler, SamplingError, SamplingParams};
 pub use tokenizer::{DecodeStream, Tokenizer};
 pub use weights::Checkpoint;

@@ -115,6 +115,13 @@ impl SamplingParams {
     pub fn is_greedy(&self) -> bool {
         self.temperature < GREEDY_EPS || self.top_k == Some(1)
     }
+
+    /// Whether the token [`Sampler::sample`] picks is the argmax of the
+    /// logits as they come (greedy, no penalty) and nothing else of them is
+    /// reported (no log-probabilities).
+    pub fn argmax_suffices(&self) -> bool {
+        self.is_greedy() && !self.logprobs && self.presence_penalty == 0.0 && self.frequency_penalty == 0.0
+    }
 }
 
 /// One sampled token.

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, SequenceInput};
+use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, Head, Next, SequenceInput};
 use serde::Deserialize;
 
 const LOGPROB_BOUND: f32 = 2e-2;
@@ -159,6 +159,65 @@ fn tiny_b_with_12_bit_dense_weights_matches_transformers() {
 fn tiny_checkpoints_with_8_bit_dense_weights_stay_within_0_15() {
     check_checkpoint_within("tiny-a", DenseFormat::Q8, 0.15, false);
     check_checkpoint_within("tiny-b", DenseFormat::Q8, 0.15, false);
+}
+
+/// The argmax head gives the goldens' greedy continuations, token for token
+/// what the full logits give, one sequence at a time and two side by side.
+#[test]
+fn argmax_head_continues_as_the_full_unembedding() {
+    for name in ["tiny-a", "tiny-b"] {
+        let dir = fixture(name);
+        let ckpt = Checkpoint::open(&dir).unwrap();
+        let mut model = GptOss::load(&dir, &ckpt).unwrap();
+        assert!(model.add_argmax_head().unwrap().is_some());
+        let goldens = goldens(&dir);
+        let pairs: Vec<&[Golden]> = goldens.prompts.chunks(2).collect();
+        for pair in pairs {
+            let mut caches: Vec<_> = pair.iter().map(|_| model.new_cache()).collect();
+            let mut inputs: Vec<Vec<u32>> = pair.iter().map(|g| g.prompt.clone()).collect();
+            let mut greedy: Vec<Vec<u32>> = vec![Vec::new(); pair.len()];
+            let mut from_head = 0;
+            while greedy[0].len() < pair[0].greedy.len() {
+                let mut batch: Vec<SequenceInput<'_>> = inputs
+                    .iter()
+                    .zip(caches.iter_mut())
+                    .map(|(tokens, cache)| SequenceInput { tokens: tokens.clone(), cache })
+                    .collect();
+                let next = model.forward_heads(&mut batch, &vec![Head::Argmax; pair.len()]).unwrap();
+                for ((n, out), input) in next.into_iter().zip(&mut greedy).zip(&mut inputs) {
+                    let token = match n {
+                        Next::Argmax(t) => {
+                            from_head += 1;
+                            t
+                        }
+                        Next::Logits(l) => argmax(&l),
+                    };
+                    out.push(token);
+                    *input = vec![token];
+                }
+            }
+            for (g, got) in pair.iter().zip(&greedy) {
+                assert_eq!(got, &g.greedy, "{name}: greedy continuation through the argmax head differs");
+            }
+            assert!(from_head > 0, "{name}: the argmax head was never used");
+        }
+        // Asking for logits still gives logits.
+        let mut cache = model.new_cache();
+        let next = model.forward_heads(&mut [SequenceInput { tokens: vec![1, 2], cache: &mut cache }], &[Head::Logits]);
+        assert!(matches!(&next.unwrap()[0], Next::Logits(l) if l.len() == model.config().vocab_size));
+        let mut cache = model.new_cache();
+        let err = model.forward_heads(&mut [SequenceInput { tokens: vec![1], cache: &mut cache }], &[]).unwrap_err();
+        assert!(err.to_string().contains("0 heads for 1 sequences"), "{err}");
+    }
+}
+
+/// 12-bit dense weights leave no bf16 unembedding to make the argmax head from.
+#[test]
+fn argmax_head_needs_the_bf16_unembedding() {
+    let dir = fixture("tiny-a");
+    let ckpt = Checkpoint::open(&dir).unwrap();
+    let mut model = GptOss::load_with(&dir, &ckpt, DenseFormat::Q12).unwrap();
+    assert_eq!(model.add_argmax_head().unwrap(), None);
 }
 
 #[test]

@@ -106,6 +106,14 @@ impl<'a> Linear<'a> {
         }
     }
 
+    /// The weights, when they are the checkpoint's bf16 tensor.
+    pub fn bf16(&self) -> Option<mxfp4::Bf16Matrix<'_>> {
+        match self.weights() {
+            Weights::Bf16(b) => Some(b),
+            _ => None,
+        }
+    }
+
     pub fn rows(&self) -> usize {
         self.weights().rows()
     }

@@ -1,5 +1,6 @@
 //! The building blocks of a gpt-oss decoder layer.
 
+pub mod argmax_head;
 pub mod attention;
 pub mod linear;
 pub mod moe;

@@ -36,6 +36,10 @@ pub struct Args {
     /// are never read ahead: their experts are paged in from disk as tokens route to them.
     #[arg(long)]
     no_prefetch: bool,
+    /// Sampling temperature of every stream: gpt-oss's default 1, or 0 to decode greedily (llama-bench's
+    /// tg figure samples nothing at all; with --argmax-head, greedy decode skips most of the unembedding).
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f32,
     /// First run one untimed stream (the prompt and 2 generated tokens), as llama-bench warms up before it times.
     #[arg(long)]
     warmup: bool,
@@ -70,6 +74,8 @@ struct Report {
     threads: usize,
     kernels: String,
     dense_weights: String,
+    argmax_head: bool,
+    temperature: f32,
     prompt_tokens: usize,
     gen_tokens: usize,
     max_batch_tokens: usize,
@@ -83,6 +89,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.prompt_tokens == 0 || args.gen_tokens == 0 {
         return Err("--prompt-tokens and --gen-tokens must be at least 1".into());
     }
+    SamplingParams { temperature: args.temperature, ..SamplingParams::default() }.validate()?;
     let json_to_stdout = args.json.as_deref().is_some_and(|path| path.as_os_str() == "-");
     let threads = mxfp4::bandwidth::threads();
     let mut report = Report {
@@ -90,6 +97,8 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         threads,
         kernels: mxfp4::Isa::active().to_string(),
         dense_weights: args.weights.dense_weights.to_string(),
+        argmax_head: args.weights.argmax_head,
+        temperature: args.temperature,
         prompt_tokens: args.prompt_tokens,
         gen_tokens: args.gen_tokens,
         max_batch_tokens: args.max_batch_tokens.max(1),
@@ -134,6 +143,7 @@ fn measure_streams(
         max_context: None,
         prefetch: !args.no_prefetch,
         dense: args.weights.dense_weights,
+        argmax_head: args.weights.argmax_head,
     };
     let engine = Arc::new(Engine::start(model, options, Arc::new(Metrics::new()))?);
     // A fixed, ordinary prompt: the ids of a repeated sentence.
@@ -141,7 +151,7 @@ fn measure_streams(
     let prompt: Vec<u32> = sentence.iter().copied().cycle().take(args.prompt_tokens).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     if args.warmup {
-        let mut generation = engine.submit(stream_request(&prompt, 0, 2))?;
+        let mut generation = engine.submit(stream_request(&prompt, 0, 2, args.temperature))?;
         runtime.block_on(async {
             while let Some(event) = generation.events.recv().await {
                 if let TokenEvent::Finished { .. } = event {
@@ -162,7 +172,7 @@ fn measure_streams(
         let started = Instant::now();
         let mut generations = Vec::new();
         for seed in 0..streams as u64 {
-            generations.push(engine.submit(stream_request(&prompt, seed, args.gen_tokens))?);
+            generations.push(engine.submit(stream_request(&prompt, seed, args.gen_tokens, args.temperature))?);
         }
         let (first_tokens, last_tokens) = runtime.block_on(async {
             let mut tasks = tokio::task::JoinSet::new();
@@ -211,11 +221,11 @@ fn measure_streams(
     Ok(rows)
 }
 
-/// One stream: `prompt`, then `max_tokens` sampled with `seed` and no stop tokens.
-fn stream_request(prompt: &[u32], seed: u64, max_tokens: usize) -> GenerateRequest {
+/// One stream: `prompt`, then `max_tokens` sampled at `temperature` with `seed` and no stop tokens.
+fn stream_request(prompt: &[u32], seed: u64, max_tokens: usize, temperature: f32) -> GenerateRequest {
     GenerateRequest {
         prompt: prompt.to_vec(),
-        sampling: SamplingParams { seed: Some(seed), ..SamplingParams::default() },
+        sampling: SamplingParams { seed: Some(seed), temperature, ..SamplingParams::default() },
         max_tokens,
         stop_tokens: Vec::new(),
         logit_bias: Vec::new(),

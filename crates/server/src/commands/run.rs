@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use gpt_oss_model::sampling::{Sampler, SamplingParams};
 use gpt_oss_model::tokenizer::Tokenizer;
-use gpt_oss_model::{Checkpoint, GptOss, SequenceInput};
+use gpt_oss_model::{Checkpoint, GptOss, Head, Next, SequenceInput};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -55,7 +55,10 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     let started = Instant::now();
     let ckpt = Checkpoint::open(&args.model)?;
-    let model = GptOss::load_with(&args.model, &ckpt, args.weights.dense_weights)?;
+    let mut model = GptOss::load_with(&args.model, &ckpt, args.weights.dense_weights)?;
+    if args.weights.argmax_head {
+        gpt_oss_server::engine::add_argmax_head(&mut model)?;
+    }
     let tokenizer = Tokenizer::from_file(args.model.join("tokenizer.json"))?;
     if !args.no_prefetch {
         gpt_oss_server::progress::prefetch(&ckpt);
@@ -66,11 +69,13 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if prompt.is_empty() {
         return Err("the prompt is empty".into());
     }
+    let head = if params.argmax_suffices() { Head::Argmax } else { Head::Logits };
     let mut cache = model.new_cache();
+    let mut step = |tokens: Vec<u32>| model.forward_heads(&mut [SequenceInput { tokens, cache: &mut cache }], &[head]);
     let prefill_started = Instant::now();
-    let mut logits = Vec::new();
+    let mut next = Next::Argmax(0);
     for chunk in prompt.chunks(args.prefill_chunk) {
-        logits = model.forward(&mut [SequenceInput { tokens: chunk.to_vec(), cache: &mut cache }])?.remove(0);
+        next = step(chunk.to_vec())?.remove(0);
     }
     let prefill_secs = prefill_started.elapsed().as_secs_f64();
 
@@ -81,7 +86,10 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let decode_started = Instant::now();
     let mut generated = 0;
     while generated < args.max_tokens {
-        let token = sampler.sample(&mut logits, &history).token;
+        let token = match &mut next {
+            Next::Logits(logits) => sampler.sample(logits, &history).token,
+            Next::Argmax(token) => *token,
+        };
         generated += 1;
         history.push(token);
         if model.eos_token_ids().contains(&token) {
@@ -92,7 +100,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             out.flush()?;
         }
         if generated < args.max_tokens {
-            logits = model.forward(&mut [SequenceInput { tokens: vec![token], cache: &mut cache }])?.remove(0);
+            next = step(vec![token])?.remove(0);
         }
     }
     if let Some(text) = stream.finish() {

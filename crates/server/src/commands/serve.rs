@@ -91,6 +91,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         max_context: args.max_model_len,
         prefetch: !args.no_prefetch,
         dense: args.weights.dense_weights,
+        argmax_head: args.weights.argmax_head,
     };
     let engine = Arc::new(Engine::start(&resolved.dir, engine_options, metrics.clone())?);
     let store = StoreLimits {

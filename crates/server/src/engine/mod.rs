@@ -10,7 +10,7 @@ mod scheduler;
 mod scripted;
 mod sequence;
 
-pub use scheduler::{Engine, EngineOptions};
+pub use scheduler::{Engine, EngineOptions, add_argmax_head};
 pub use scripted::ScriptedBackend;
 
 use gpt_oss_model::SamplingParams;
@@ -66,7 +66,8 @@ impl GenerateRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeneratedToken {
     pub id: u32,
-    /// Log-probability under the model's distribution (after penalties, before temperature).
+    /// Log-probability under the model's distribution (after penalties, before temperature); NaN where the
+    /// request asked for none and the model found the token without computing every logit.
     pub logprob: f32,
     /// The most likely alternatives, when asked for.
     pub top_logprobs: Vec<(u32, f32)>,

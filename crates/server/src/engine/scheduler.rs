@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, ModelError, SequenceInput, Tokenizer};
+use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, Head, ModelError, Next, SequenceInput, Tokenizer};
 use rayon::prelude::*;
 use tokio::sync::mpsc;
 
@@ -37,6 +37,8 @@ pub struct EngineOptions {
     pub prefetch: bool,
     /// How the dense projections are held (see [`DenseFormat`]).
     pub dense: DenseFormat,
+    /// Hold an 8-bit copy of the unembedding for greedy requests (see [`GptOss::add_argmax_head`]).
+    pub argmax_head: bool,
 }
 
 impl Default for EngineOptions {
@@ -49,7 +51,30 @@ impl Default for EngineOptions {
             max_context: None,
             prefetch: true,
             dense: DenseFormat::Bf16,
+            argmax_head: false,
         }
+    }
+}
+
+/// The model as `options` ask for it.
+fn load_model<'c>(dir: &Path, ckpt: &'c Checkpoint, options: &EngineOptions) -> Result<GptOss<'c>, ModelError> {
+    let mut model = GptOss::load_with(dir, ckpt, options.dense)?;
+    if options.argmax_head {
+        add_argmax_head(&mut model)?;
+    }
+    Ok(model)
+}
+
+/// [`GptOss::add_argmax_head`], logged; an error where the unembedding is not bf16.
+pub fn add_argmax_head(model: &mut GptOss<'_>) -> Result<(), ModelError> {
+    match model.add_argmax_head()? {
+        Some(bytes) => {
+            tracing::info!("argmax head: an 8-bit copy of the unembedding, {:.2} GB", bytes as f64 / 1e9);
+            Ok(())
+        }
+        None => Err(ModelError::Input(
+            "the argmax head is made from the bf16 unembedding: use it with --dense-weights bf16".into(),
+        )),
     }
 }
 
@@ -99,7 +124,7 @@ impl Engine {
                         Err(e) => return fail(e),
                     };
                     // The model borrows the checkpoint: both live on this thread.
-                    let model = match GptOss::load_with(&dir, &ckpt, options.dense) {
+                    let model = match load_model(&dir, &ckpt, &options) {
                         Ok(model) => model,
                         Err(e) => return fail(e),
                     };
@@ -258,6 +283,8 @@ impl Scheduler<'_> {
             budget -= input.len();
         }
         let fed: Vec<usize> = inputs.iter().map(Vec::len).collect();
+        let heads: Vec<Head> =
+            running.iter().zip(&fed).filter(|(_, fed)| **fed > 0).map(|(sequence, &fed)| sequence.head(fed)).collect();
         let mut batch: Vec<SequenceInput<'_>> = running
             .iter_mut()
             .zip(inputs)
@@ -266,18 +293,18 @@ impl Scheduler<'_> {
             .collect();
         self.metrics.batch_size.observe(batch.len() as f64);
         self.metrics.batch_tokens.observe(fed.iter().sum::<usize>() as f64);
-        let result = self.model.forward(&mut batch);
+        let result = self.model.forward_heads(&mut batch, &heads);
         drop(batch);
         let stepped = running.iter_mut().zip(&fed).filter(|(_, fed)| **fed > 0);
         match result {
-            Ok(logits) => {
+            Ok(next) => {
                 let metrics = &self.metrics;
-                let advance = |((sequence, &fed), logits): ((&mut Sequence, &usize), Vec<f32>)| {
-                    sequence.advance(fed, logits, metrics);
+                let advance = |((sequence, &fed), next): ((&mut Sequence, &usize), Next)| {
+                    sequence.advance(fed, next, metrics);
                 };
                 // Each sampling reads a vocabulary's worth of logits (about a millisecond): several
                 // sequences sample side by side, one alone on this thread.
-                let stepped: Vec<_> = stepped.zip(logits).collect();
+                let stepped: Vec<_> = stepped.zip(next).collect();
                 if stepped.len() > 1 {
                     stepped.into_par_iter().for_each(advance);
                 } else {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use gpt_oss_model::{Cache, Sampler};
+use gpt_oss_model::{Cache, Head, Next, Sampled, Sampler};
 use tokio::sync::mpsc;
 
 use super::{FinishReason, GenerateRequest, GeneratedToken, TokenEvent, Usage};
@@ -71,9 +71,18 @@ impl Sequence {
         }
     }
 
-    /// Takes the logits of the step that fed `fed` tokens. Once the prompt is complete, samples a token and
-    /// reports it; finishes at a stop token or at `max_tokens`.
-    pub fn advance(&mut self, fed: usize, mut logits: Vec<f32>, metrics: &Metrics) {
+    /// What the step feeding `fed` tokens needs from the model: the most likely token is enough when nothing
+    /// is sampled from this step (the prompt goes on) or when the sampler would take the argmax of the logits
+    /// as they come (greedy, without log-probabilities, penalties or logit bias).
+    pub fn head(&self, fed: usize) -> Head {
+        let samples = self.next.is_some() || self.prefilled + fed >= self.request.prompt.len();
+        let argmax_suffices = self.sampler.params().argmax_suffices() && self.request.logit_bias.is_empty();
+        if samples && !argmax_suffices { Head::Logits } else { Head::Argmax }
+    }
+
+    /// Takes the model's result for the step that fed `fed` tokens. Once the prompt is complete, samples a
+    /// token and reports it; finishes at a stop token or at `max_tokens`.
+    pub fn advance(&mut self, fed: usize, next: Next, metrics: &Metrics) {
         if self.next.take().is_none() {
             self.prefilled += fed;
             if self.prefilled < self.request.prompt.len() {
@@ -81,12 +90,18 @@ impl Sequence {
             }
             metrics.prompt_tokens.inc_by(self.request.prompt.len() as u64);
         }
-        for &(id, bias) in &self.request.logit_bias {
-            if let Some(logit) = logits.get_mut(id as usize) {
-                *logit += bias;
+        let sampled = match next {
+            Next::Logits(mut logits) => {
+                for &(id, bias) in &self.request.logit_bias {
+                    if let Some(logit) = logits.get_mut(id as usize) {
+                        *logit += bias;
+                    }
+                }
+                self.sampler.sample(&mut logits, &self.generated)
             }
-        }
-        let sampled = self.sampler.sample(&mut logits, &self.generated);
+            // Only asked for where the sampler would take this argmax: no log-probability is reported.
+            Next::Argmax(token) => Sampled { token, logprob: f32::NAN, top_logprobs: Vec::new() },
+        };
         let now = Instant::now();
         match self.last_token_at {
             None => metrics.time_to_first_token.observe(now.duration_since(self.queued_at).as_secs_f64()),
