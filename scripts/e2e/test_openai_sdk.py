@@ -597,7 +597,8 @@ async def sigterm_during_streams(server: subprocess.Popen, root: str, streams: i
         while time.monotonic() < sigterm_at + 5:
             try:
                 _, writer = await asyncio.open_connection(host, port)
-            except ConnectionRefusedError:
+            # A connection the closing listener had queued but never accepted is reset instead of refused.
+            except (ConnectionRefusedError, ConnectionResetError):
                 refused, running_when_refused = True, streams - finished["count"]
                 break
             writer.close()
