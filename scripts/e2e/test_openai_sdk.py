@@ -80,9 +80,9 @@ def http(method: str, url: str, body: dict | None = None, headers: dict | None =
         return error.code, error.read().decode()
 
 
-def metrics(url: str = BASE_URL) -> dict[str, float]:
+def metrics(url: str = BASE_URL, headers: dict | None = None) -> dict[str, float]:
     """The unlabelled samples of /metrics, by name."""
-    status, text = http("GET", server_root(url) + "/metrics")
+    status, text = http("GET", server_root(url) + "/metrics", headers=headers)
     assert status == 200, text
     samples = {}
     for line in text.splitlines():
@@ -172,10 +172,14 @@ def test_argmax_head_decodes_greedy_requests_as_every_logit_would(client, auth_c
     # The second server finds greedy tokens through its 8-bit copy of the unembedding and the exact rows that
     # could win; the first computes every logit. Same tokens, whatever the batch (two streams at once too).
     prompts = ["Hello", "Write a haiku about the sea.", "What is 17 times 23?"]
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    before = metrics(AUTH_URL, auth)["gpt_oss_argmax_head_tokens_total"]
+    greedy_tokens = 0
     for content in prompts:
         messages = [{"role": "user", "content": content}]
         full = chat(client, messages=messages, max_tokens=24)
         via_head = chat(auth_client, messages=messages, max_tokens=24)
+        greedy_tokens += via_head.usage.completion_tokens
         # The whole message: answer, reasoning and any tool call.
         assert via_head.choices[0].message.model_dump() == full.choices[0].message.model_dump(), content
         assert via_head.usage.completion_tokens == full.usage.completion_tokens
@@ -184,6 +188,10 @@ def test_argmax_head_decodes_greedy_requests_as_every_logit_would(client, auth_c
     for content, got in zip(prompts[:2], pair):
         want = chat(client, messages=[{"role": "user", "content": content}], max_tokens=24)
         assert got.choices[0].message.model_dump() == want.choices[0].message.model_dump(), content
+    # Every token of the one-at-a-time requests came through the head (the first server has none).
+    via_head_count = metrics(AUTH_URL, auth)["gpt_oss_argmax_head_tokens_total"] - before
+    assert via_head_count >= greedy_tokens > 0, (via_head_count, greedy_tokens)
+    assert metrics()["gpt_oss_argmax_head_tokens_total"] == 0
     # Asking for log-probabilities computes every logit there too.
     with_logprobs = chat(auth_client, logprobs=True, top_logprobs=2, max_tokens=6)
     tokens = with_logprobs.choices[0].logprobs.content or []

@@ -1,5 +1,5 @@
-//! Prometheus metrics, served at `/metrics`: requests, tokens, time to first token, inter-token latency,
-//! batch size, queue and KV cache usage.
+//! Prometheus metrics, served at `/metrics`: requests, tokens (and those of the argmax head), time to first
+//! token, inter-token latency, batch size, queue and KV cache usage.
 
 use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
@@ -10,6 +10,8 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub prompt_tokens: IntCounter,
     pub generated_tokens: IntCounter,
+    /// Greedy tokens the argmax head found without computing every logit (`--argmax-head`).
+    pub argmax_head_tokens: IntCounter,
     /// Seconds from a request's arrival at the engine to its first generated token.
     pub time_to_first_token: Histogram,
     /// Seconds between consecutive generated tokens of a sequence.
@@ -40,6 +42,10 @@ impl Metrics {
                 )?,
                 prompt_tokens: IntCounter::new("prompt_tokens_total", "Prompt tokens processed")?,
                 generated_tokens: IntCounter::new("generation_tokens_total", "Tokens generated")?,
+                argmax_head_tokens: IntCounter::new(
+                    "argmax_head_tokens_total",
+                    "Greedy tokens found through the argmax head, without computing every logit",
+                )?,
                 time_to_first_token: histogram(
                     "time_to_first_token_seconds",
                     "Time from queueing to the first generated token",
@@ -64,10 +70,11 @@ impl Metrics {
     }
 
     fn register_all(&self) {
-        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
             Box::new(self.requests.clone()),
             Box::new(self.prompt_tokens.clone()),
             Box::new(self.generated_tokens.clone()),
+            Box::new(self.argmax_head_tokens.clone()),
             Box::new(self.time_to_first_token.clone()),
             Box::new(self.inter_token_latency.clone()),
             Box::new(self.batch_size.clone()),

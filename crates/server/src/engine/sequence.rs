@@ -100,7 +100,10 @@ impl Sequence {
                 self.sampler.sample(&mut logits, &self.generated)
             }
             // Only asked for where the sampler would take this argmax: no log-probability is reported.
-            Next::Argmax(token) => Sampled { token, logprob: f32::NAN, top_logprobs: Vec::new() },
+            Next::Argmax(token) => {
+                metrics.argmax_head_tokens.inc();
+                Sampled { token, logprob: f32::NAN, top_logprobs: Vec::new() }
+            }
         };
         let now = Instant::now();
         match self.last_token_at {
