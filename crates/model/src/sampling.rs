@@ -291,8 +291,9 @@ fn exp_weights(logits: &[f32], max: f32, temperature: f32) -> Vec<f32> {
 /// Below this, [`exp_weights`] leaves the SIMD exponential for `f32::exp`.
 const SIMD_EXP_MIN: f32 = -87.0;
 
-/// Index of the largest value, the lowest on ties; 0 when empty.
-fn argmax(values: &[f32]) -> u32 {
+/// Index of the largest value, the lowest on ties (NaN never wins); 0 when
+/// empty or when no value is above `-inf`.
+pub(crate) fn argmax(values: &[f32]) -> u32 {
     let mut best = (0, f32::NEG_INFINITY);
     for (i, &v) in values.iter().enumerate() {
         if v > best.1 {

@@ -19,9 +19,11 @@
 //!   `1e-3` to cover longer rows' sums too.
 
 use half::bf16;
+use mxfp4::format::BLOCK_ELEMS;
 use mxfp4::{Bf16Matrix, Q8Matrix};
 
 use crate::error::Result;
+use crate::sampling::argmax;
 
 /// Most candidate rows worth gathering and computing exactly; past this (activations
 /// that make the bound useless) the caller computes every logit instead.
@@ -85,13 +87,9 @@ impl ArgmaxHead {
         let rows = Bf16Matrix::new("argmax head candidates", &rows, candidates.len(), head.cols()).ok()?;
         let mut exact = vec![0.0f32; candidates.len()];
         mxfp4::linear(rows, x, 1, None, &mut exact);
-        let mut best: Option<(usize, f32)> = None;
-        for (&r, &l) in candidates.iter().zip(&exact) {
-            if l > best.map_or(f32::NEG_INFINITY, |b| b.1) {
-                best = Some((r, l));
-            }
-        }
-        best.map(|(r, _)| r as u32)
+        // The sampler's own argmax: the same tie rule as over the full logits.
+        let best = argmax(&exact) as usize;
+        (exact.get(best).is_some_and(|&l| l > f32::NEG_INFINITY)).then(|| candidates[best] as u32)
     }
 }
 
@@ -100,10 +98,10 @@ impl ArgmaxHead {
 fn radius_per_step(x: &[f32]) -> Option<f32> {
     let l1: f32 = x.iter().map(|v| v.abs()).sum();
     let rounded: f32 = x
-        .chunks(mxfp4::format::BLOCK_ELEMS)
+        .chunks(BLOCK_ELEMS)
         .map(|b| {
             let max = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            32.0 * (max * 2f32.powi(-15)).max(2f32.powi(-126))
+            BLOCK_ELEMS as f32 * (max * 2f32.powi(-15)).max(2f32.powi(-126))
         })
         .sum();
     let radius = l1 * (0.5 + 127.0 * 1e-3) + 127.0 * rounded;
@@ -128,13 +126,7 @@ mod tests {
     fn full_argmax(head: &Bf16Matrix<'_>, x: &[f32]) -> u32 {
         let mut logits = vec![0.0f32; head.rows()];
         mxfp4::linear(*head, x, 1, None, &mut logits);
-        let mut best = (0, f32::NEG_INFINITY);
-        for (i, &l) in logits.iter().enumerate() {
-            if l > best.1 {
-                best = (i as u32, l);
-            }
-        }
-        best.0
+        argmax(&logits)
     }
 
     #[test]
