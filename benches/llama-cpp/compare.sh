@@ -59,8 +59,9 @@ Options:
   --q8               also convert a q8_0 GGUF (dense layers q8_0) and bench it as a third engine
   --dense LIST       our dense-weight formats to bench (\`gpt-oss bench --dense-weights\`), comma-separated;
                      the first runs every --streams count, the others 1 stream (default: bf16,q12)
-  --argmax-head      also bench 1 stream decoding greedily with \`--argmax-head\` (bf16 dense weights): the
-                     exact greedy tokens from an 8-bit copy of the unembedding and a few exact rows
+  --argmax-head      also bench 1 stream decoding greedily with \`--argmax-head\`, for each --dense format
+                     but q8: the exact greedy tokens from an 8-bit view of the unembedding (a copy of a
+                     bf16 one, a 12-bit one's high bytes) and a few exact rows
   --skip-build       build nothing: use the cached llama-bench and target/release/gpt-oss as they are
   --cache DIR        cache root (default: \$GPT_OSS_LLAMA_CACHE or \${XDG_CACHE_HOME:-\$HOME/.cache}/gpt-oss/llama-cpp)
   --results FILE     raw results JSON (default: CACHE/results/compare-DATE.json)
@@ -405,8 +406,11 @@ for ((round = 1; round <= rounds; round++)); do
         run_bandwidth "$round" $((probe++))
     done
     if ((argmax_head == 1)); then
-        run_ours greedy-argmax-head 1 "$round" --dense-weights bf16 --temperature 0 --argmax-head
-        run_bandwidth "$round" $((probe++))
+        for format in "${dense_formats[@]}"; do
+            [[ $format == q8 ]] && continue
+            run_ours "greedy-argmax-head-$format" 1 "$round" --dense-weights "$format" --temperature 0 --argmax-head
+            run_bandwidth "$round" $((probe++))
+        done
     fi
 done
 

@@ -63,12 +63,18 @@ def bytes_per_token(config: dict, dense: str = "bf16") -> dict:
     }
 
 
-def argmax_head_bytes_per_token(config: dict) -> dict:
-    """`bytes_per_token` with bf16 dense weights, decoding greedily with `--argmax-head`: the unembedding is
-    read from its 8-bit copy (1 byte per weight and an f32 scale per block of 32) instead of bf16. The exact
-    bf16 rows of the candidates (a few dozen of 201088 on the synthetic 20b) are left out."""
-    b = bytes_per_token(config, "bf16")
-    unembed = DENSE_BYTES_PER_WEIGHT["q8"] * config["vocab_size"] * config["hidden_size"] + BF16 * config["hidden_size"]
+# What `--argmax-head` reads of the unembedding per weight, by dense format: an 8-bit copy of a bf16 one
+# (1 byte and an f32 scale per block of 32), a 12-bit one's high plane (1 byte and its bf16 scale per block).
+ARGMAX_HEAD_VIEW_BYTES_PER_WEIGHT = {"bf16": 1.0 + 4 / 32, "q12": 1.0 + 2 / 32}
+
+
+def argmax_head_bytes_per_token(config: dict, dense: str) -> dict:
+    """`bytes_per_token` with `dense` weights, decoding greedily with `--argmax-head`: the unembedding is read
+    from its 8-bit view instead. The exact rows of the candidates (a few dozen of 201088 on the synthetic 20b)
+    are left out."""
+    b = bytes_per_token(config, dense)
+    view = ARGMAX_HEAD_VIEW_BYTES_PER_WEIGHT[dense]
+    unembed = view * config["vocab_size"] * config["hidden_size"] + BF16 * config["hidden_size"]
     return {**b, "total": b["total"] - b["unembedding"] + unembed, "unembedding": unembed}
 
 
@@ -136,8 +142,9 @@ def main() -> int:
     ap.add_argument("--results", required=True)
     ap.add_argument("--gguf-bf16", required=True)
     ap.add_argument("--gguf-q8")
-    ap.add_argument("--argmax-head", action="store_true", help="the rounds include ours-greedy-argmax-head-R.json: "
-                    "1 stream, bf16, greedy with --argmax-head")
+    ap.add_argument("--argmax-head", action="store_true", help="the rounds include "
+                    "ours-greedy-argmax-head-FORMAT-R.json for each --dense format but q8: 1 stream, greedy with "
+                    "--argmax-head")
     ap.add_argument("--dense", default="bf16", help="our --dense-weights formats, comma-separated; the first is "
                     "the main column, measured at every stream count")
     args = ap.parse_args()
@@ -148,6 +155,7 @@ def main() -> int:
     bpt = bytes_per_token(config, main_format)
     bpt_of = {f: bytes_per_token(config, f) for f in formats}
     variants = ["bf16"] + (["q8_0"] if args.gguf_q8 else [])
+    head_formats = [f for f in formats if f in ARGMAX_HEAD_VIEW_BYTES_PER_WEIGHT] if args.argmax_head else []
 
     rounds = []
     for r in range(1, args.rounds + 1):
@@ -165,10 +173,11 @@ def main() -> int:
                 "kernels": ours.get("kernels"), "threads": ours.get("threads"), "dense_weights": f,
                 "prompt_tokens": ours.get("prompt_tokens"), "gen_tokens": ours.get("gen_tokens")}
         entry["ours"] = entry["ours_by_format"][main_format]
-        if args.argmax_head:
-            greedy = load_json(w(f"ours-greedy-argmax-head-{r}.json"))
-            entry["ours_greedy_argmax_head"] = {
-                "runs": greedy["runs"], "peak_rss_kb": read_rss_kb(w(f"ours-greedy-argmax-head-{r}.rss"))}
+        entry["ours_greedy_argmax_head"] = {}
+        for f in head_formats:
+            greedy = load_json(w(f"ours-greedy-argmax-head-{f}-{r}.json"))
+            entry["ours_greedy_argmax_head"][f] = {
+                "runs": greedy["runs"], "peak_rss_kb": read_rss_kb(w(f"ours-greedy-argmax-head-{f}-{r}.rss"))}
         rounds.append(entry)
 
     def ours_row(entry, streams, fmt_name=main_format):
@@ -263,23 +272,24 @@ def main() -> int:
         lines.append(f"{'ours ' + f + ' pp512 / tg128':32} {fmt(pp):>12} / {fmt(tg)}  (tg128 {against}; "
                      f"{fmt(ratio(tg, bound_f))} of its bound, {bpt_of[f]['total'] / 1e9:.3f} GB/token; "
                      f"peak RSS {fmt(gb(rss))} GB)")
-    if args.argmax_head:
-        bpt_greedy = argmax_head_bytes_per_token(config)
-        rows = [next((row for row in e["ours_greedy_argmax_head"]["runs"] if row["streams"] == 1), None)
+    summary["ours_greedy_argmax_head"] = {}
+    for f in head_formats:
+        bpt_greedy = argmax_head_bytes_per_token(config, f)
+        rows = [next((row for row in e["ours_greedy_argmax_head"][f]["runs"] if row["streams"] == 1), None)
                 for e in rounds]
         tg = median([row and row["decode_tok_s"] for row in rows])
-        rss = max((e["ours_greedy_argmax_head"]["peak_rss_kb"] or 0) for e in rounds) or None
+        rss = max((e["ours_greedy_argmax_head"][f]["peak_rss_kb"] or 0) for e in rounds) or None
         bound_g = bw * 1e9 / bpt_greedy["total"] if bw else None
         vs = {}
         for v in variants:
             per_round = [row["decode_tok_s"] / e["llama"][v]["tg128"]["tok_s"] for e, row in zip(rounds, rows)
                          if row and e["llama"][v].get("tg128", {}).get("tok_s")]
             vs[v] = median(per_round)
-        summary["ours_greedy_argmax_head"] = {"tg128_tok_s": tg, "peak_rss_kb": rss,
-                                              "bytes_per_token": bpt_greedy["total"], "bound_tok_s": bound_g,
-                                              "tg128_over_llama": vs}
+        summary["ours_greedy_argmax_head"][f] = {"tg128_tok_s": tg, "peak_rss_kb": rss,
+                                                 "bytes_per_token": bpt_greedy["total"], "bound_tok_s": bound_g,
+                                                 "tg128_over_llama": vs}
         against = ", ".join(f"{fmt(x)} x llama.cpp {v}" for v, x in vs.items())
-        lines.append(f"{'ours greedy --argmax-head tg128':32} {fmt(tg):>12}  (bf16; {against}; "
+        lines.append(f"{'ours ' + f + ' greedy --argmax-head tg128':32} {fmt(tg):>12}  ({against}; "
                      f"{fmt(ratio(tg, bound_g))} of its bound, {bpt_greedy['total'] / 1e9:.3f} GB/token; "
                      f"peak RSS {fmt(gb(rss))} GB)")
     lines.append("")

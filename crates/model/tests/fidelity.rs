@@ -162,13 +162,15 @@ fn tiny_checkpoints_with_8_bit_dense_weights_stay_within_0_15() {
 }
 
 /// The argmax head gives the goldens' greedy continuations, token for token
-/// what the full logits give, one sequence at a time and two side by side.
+/// what the full logits give, one sequence at a time and two side by side,
+/// from a bf16 unembedding (through its 8-bit copy) and from a 12-bit one
+/// (through its own high plane).
 #[test]
 fn argmax_head_continues_as_the_full_unembedding() {
-    for name in ["tiny-a", "tiny-b"] {
+    for (name, dense) in [("tiny-a", DenseFormat::Bf16), ("tiny-b", DenseFormat::Bf16), ("tiny-a", DenseFormat::Q12)] {
         let dir = fixture(name);
         let ckpt = Checkpoint::open(&dir).unwrap();
-        let mut model = GptOss::load(&dir, &ckpt).unwrap();
+        let mut model = GptOss::load_with(&dir, &ckpt, dense).unwrap();
         assert!(model.add_argmax_head().unwrap().is_some());
         let goldens = goldens(&dir);
         let pairs: Vec<&[Golden]> = goldens.prompts.chunks(2).collect();
@@ -197,9 +199,9 @@ fn argmax_head_continues_as_the_full_unembedding() {
                 }
             }
             for (g, got) in pair.iter().zip(&greedy) {
-                assert_eq!(got, &g.greedy, "{name}: greedy continuation through the argmax head differs");
+                assert_eq!(got, &g.greedy, "{name} {dense}: greedy continuation through the argmax head differs");
             }
-            assert!(from_head > 0, "{name}: the argmax head was never used");
+            assert!(from_head > 0, "{name} {dense}: the argmax head was never used");
         }
         // Asking for logits still gives logits.
         let mut cache = model.new_cache();
@@ -211,13 +213,16 @@ fn argmax_head_continues_as_the_full_unembedding() {
     }
 }
 
-/// 12-bit dense weights leave no bf16 unembedding to make the argmax head from.
+/// An 8-bit unembedding has no finer values for the argmax head to bound;
+/// a 12-bit one's head holds only a step size per row.
 #[test]
-fn argmax_head_needs_the_bf16_unembedding() {
+fn argmax_head_needs_a_bf16_or_12_bit_unembedding() {
     let dir = fixture("tiny-a");
     let ckpt = Checkpoint::open(&dir).unwrap();
-    let mut model = GptOss::load_with(&dir, &ckpt, DenseFormat::Q12).unwrap();
+    let mut model = GptOss::load_with(&dir, &ckpt, DenseFormat::Q8).unwrap();
     assert_eq!(model.add_argmax_head().unwrap(), None);
+    let mut model = GptOss::load_with(&dir, &ckpt, DenseFormat::Q12).unwrap();
+    assert_eq!(model.add_argmax_head().unwrap(), Some(model.config().vocab_size * 4));
 }
 
 #[test]

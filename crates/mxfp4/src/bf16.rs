@@ -62,14 +62,12 @@ impl<'a> Bf16Matrix<'a> {
     /// Each block of 32 values of every row converted by `quantize(block,
     /// out)`, which writes the block's `block_len` values to `out` and
     /// returns its scale; rows in parallel. Returns the values (row-major,
-    /// on huge pages where the kernel grants them, as decode streams them;
-    /// then `pad` defaults) and the scales. The columns must be a multiple
-    /// of 32.
+    /// on huge pages where the kernel grants them, as decode streams them)
+    /// and the scales. The columns must be a multiple of 32.
     pub(crate) fn quantize_blocks<V, S>(
         &self,
         name: &str,
         block_len: usize,
-        pad: usize,
         quantize: impl Fn(&[bf16], &mut [V]) -> S + Sync,
     ) -> Result<(HugeBuf<V>, Vec<S>), FormatError>
     where
@@ -82,7 +80,7 @@ impl<'a> Bf16Matrix<'a> {
         }
         let blocks = cols / BLOCK_ELEMS;
         let row_len = blocks * block_len;
-        let mut values = HugeBuf::zeroed(rows * row_len + pad);
+        let mut values = HugeBuf::zeroed(rows * row_len);
         let mut scales = vec![S::default(); rows * blocks];
         let rows_out = values[..rows * row_len].par_chunks_mut(row_len).zip(scales.par_chunks_mut(blocks));
         rows_out.enumerate().for_each(|(r, (vs, ss))| {

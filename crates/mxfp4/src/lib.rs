@@ -5,7 +5,9 @@
 //!   and zero-copy, shape-checked views over its bytes;
 //! - [`bf16`]: the same for dense bf16 matrices;
 //! - [`Q12Matrix`] and [`Q8Matrix`]: dense weights requantized at load to
-//!   12 or 8 bits, for bandwidth-bound decode;
+//!   12 or 8 bits, for bandwidth-bound decode; a 12-bit matrix's high
+//!   plane alone ([`Q12Coarse`]) reads as 8-bit weights, for callers that
+//!   can bound what the low bits add;
 //! - [`reference`](mod@reference): scalar dequantization and mat-mul, the truth the fast
 //!   kernels are tested against;
 //! - [`linear`](mod@linear): the fast path, dispatched at run time to AVX-512, AVX2,
@@ -33,4 +35,4 @@ pub use error::FormatError;
 pub use format::{Mxfp4Experts, Mxfp4Matrix};
 pub use linear::{DECODE_MAX_ROWS, Weights, linear, linear_with};
 pub use q8::Q8Matrix;
-pub use q12::Q12Matrix;
+pub use q12::{Q12Coarse, Q12Matrix};

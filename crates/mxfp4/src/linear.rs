@@ -19,7 +19,7 @@ use crate::bf16::Bf16Matrix;
 use crate::cpu::{DotShape, Isa, Kernels, Mxfp4Decode, NATURAL_ORDER, NATURAL_Q16, ONE_ROW};
 use crate::format::Mxfp4Matrix;
 use crate::q8::Q8Matrix;
-use crate::q12::Q12Matrix;
+use crate::q12::{Q12Coarse, Q12Matrix};
 use crate::quant::{Q16Row, Q16Rows};
 
 /// A weight matrix in one of the formats the kernels compute from.
@@ -29,6 +29,7 @@ pub enum Weights<'a> {
     Bf16(Bf16Matrix<'a>),
     Q8(&'a Q8Matrix),
     Q12(&'a Q12Matrix),
+    Q12Coarse(Q12Coarse<'a>),
 }
 
 impl Weights<'_> {
@@ -38,6 +39,7 @@ impl Weights<'_> {
             Weights::Bf16(w) => w.rows(),
             Weights::Q8(w) => w.rows(),
             Weights::Q12(w) => w.rows(),
+            Weights::Q12Coarse(w) => w.rows(),
         }
     }
 
@@ -47,6 +49,7 @@ impl Weights<'_> {
             Weights::Bf16(w) => w.cols(),
             Weights::Q8(w) => w.cols(),
             Weights::Q12(w) => w.cols(),
+            Weights::Q12Coarse(w) => w.cols(),
         }
     }
 
@@ -57,6 +60,7 @@ impl Weights<'_> {
             Weights::Bf16(w) => w.byte_len(),
             Weights::Q8(w) => w.byte_len(),
             Weights::Q12(w) => w.byte_len(),
+            Weights::Q12Coarse(w) => w.byte_len(),
         }
     }
 }
@@ -82,6 +86,12 @@ impl<'a> From<&'a Q8Matrix> for Weights<'a> {
 impl<'a> From<&'a Q12Matrix> for Weights<'a> {
     fn from(w: &'a Q12Matrix) -> Self {
         Weights::Q12(w)
+    }
+}
+
+impl<'a> From<Q12Coarse<'a>> for Weights<'a> {
+    fn from(w: Q12Coarse<'a>) -> Self {
+        Weights::Q12Coarse(w)
     }
 }
 
@@ -147,7 +157,15 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
                 let xq = Q16Rows::quantize(x, cols, &NATURAL_Q16);
                 let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
                 dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
-                    (kernels.q12_dot)(q.row_packed(r.start), q.row_scales(r.start), pair, out)
+                    (kernels.q12_dot)(q.row_high(r.start), q.row_low(r.start), q.row_scales(r.start), pair, out)
+                });
+            }
+            Weights::Q12Coarse(c) => {
+                let xq = Q16Rows::quantize(x, cols, &NATURAL_Q16);
+                let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
+                let q = c.0;
+                dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
+                    (kernels.q12_coarse_dot)(q.row_high(r.start), q.row_scales(r.start), pair, out)
                 });
             }
         }
@@ -156,7 +174,7 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
     let order: &[u8] = match w {
         Weights::Mxfp4(_) => &kernels.mxfp4_order,
         Weights::Bf16(_) => kernels.bf16_order,
-        Weights::Q8(_) | Weights::Q12(_) => &NATURAL_ORDER,
+        Weights::Q8(_) | Weights::Q12(_) | Weights::Q12Coarse(_) => &NATURAL_ORDER,
     };
     // The GEMM broadcasts single activations, so alignment does not matter
     // to it: the copy is only needed to reorder.
@@ -331,6 +349,7 @@ fn gemm_rows(k: &Kernels, w: Weights<'_>, xs: &[&[f32]], bias: Option<&[f32]>, y
                 Weights::Bf16(b) => (k.bf16_pack)(&b, r0, valid, panel),
                 Weights::Q8(q) => pack_dequantized(valid, nr, panel, |i, row| q.dequantize_row(r0 + i, row)),
                 Weights::Q12(q) => pack_dequantized(valid, nr, panel, |i, row| q.dequantize_row(r0 + i, row)),
+                Weights::Q12Coarse(c) => pack_dequantized(valid, nr, panel, |i, row| c.dequantize_row(r0 + i, row)),
             }
             acc.fill(0.0);
             let mut a: [&[f32]; MAX_MR] = [&[]; MAX_MR];

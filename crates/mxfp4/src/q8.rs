@@ -32,7 +32,7 @@ impl Q8Matrix {
     /// Quantizes a bf16 matrix, rows in parallel. Its columns must be a
     /// multiple of 32.
     pub fn quantize(name: &str, w: &Bf16Matrix<'_>) -> Result<Self, FormatError> {
-        let (values, scales) = w.quantize_blocks(name, BLOCK_ELEMS, 0, quantize_block)?;
+        let (values, scales) = w.quantize_blocks(name, BLOCK_ELEMS, quantize_block)?;
         Ok(Self { values, scales, rows: w.rows(), cols: w.cols() })
     }
 

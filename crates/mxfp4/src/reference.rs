@@ -6,7 +6,7 @@
 
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, Mxfp4Matrix, e2m1_code, e8m0_to_f32};
-use crate::{Q8Matrix, Q12Matrix};
+use crate::{Q8Matrix, Q12Coarse, Q12Matrix};
 
 /// Row `r` of `w` as f32 values.
 pub fn dequantize_row(w: &Mxfp4Matrix<'_>, r: usize, out: &mut [f32]) {
@@ -53,6 +53,11 @@ pub fn q8_linear(w: &Q8Matrix, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mu
 
 /// The same as [`mxfp4_linear`] for a 12-bit matrix.
 pub fn q12_linear(w: &Q12Matrix, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mut [f32]) {
+    linear_by_rows(w.rows(), w.cols(), x, n, bias, y, |r, row| w.dequantize_row(r, row));
+}
+
+/// The same for a 12-bit matrix's coarse values.
+pub fn q12_coarse_linear(w: Q12Coarse<'_>, x: &[f32], n: usize, bias: Option<&[f32]>, y: &mut [f32]) {
     linear_by_rows(w.rows(), w.cols(), x, n, bias, y, |r, row| w.dequantize_row(r, row));
 }
 

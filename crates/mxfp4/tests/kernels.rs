@@ -50,14 +50,16 @@ fn check_bf16(data: &[half::bf16], rows: usize, cols: usize, x: &[f32], n: usize
     }
 }
 
-/// The 8- and 12-bit kernels of every ISA against the reference over the
-/// same quantized values: decode rounds activations to 16 bits, prefill
-/// does not.
+/// The 8- and 12-bit kernels (and the 12-bit coarse ones) of every ISA
+/// against the reference over the same quantized values: decode rounds
+/// activations to 16 bits, prefill does not.
 fn check_requantized(data: &[half::bf16], rows: usize, cols: usize, x: &[f32], n: usize, bias: Option<&[f32]>) {
     let bf16 = Bf16Matrix::new("w", data, rows, cols).unwrap();
     let q8 = Q8Matrix::quantize("w", &bf16).unwrap();
     let q12 = Q12Matrix::quantize("w", &bf16).unwrap();
-    for (w, name) in [(Weights::Q8(&q8), "q8"), (Weights::Q12(&q12), "q12")] {
+    let weights =
+        [(Weights::Q8(&q8), "q8"), (Weights::Q12(&q12), "q12"), (Weights::Q12Coarse(q12.coarse()), "q12 coarse")];
+    for (w, name) in weights {
         let mut dense = vec![0.0; rows * cols];
         let mut want = vec![0.0; n * rows];
         match w {
@@ -68,6 +70,10 @@ fn check_requantized(data: &[half::bf16], rows: usize, cols: usize, x: &[f32], n
             Weights::Q12(q) => {
                 reference::q12_linear(q, x, n, bias, &mut want);
                 dense.chunks_exact_mut(cols).enumerate().for_each(|(r, row)| q.dequantize_row(r, row));
+            }
+            Weights::Q12Coarse(c) => {
+                reference::q12_coarse_linear(c, x, n, bias, &mut want);
+                dense.chunks_exact_mut(cols).enumerate().for_each(|(r, row)| c.dequantize_row(r, row));
             }
             _ => unreachable!(),
         }
@@ -262,7 +268,7 @@ fn requantized_tiny_weights_and_activations_and_a_nan_row() {
         check_requantized(&w, rows, cols, &x, n, None);
         let bf16 = Bf16Matrix::new("w", &w, rows, cols).unwrap();
         let (q8, q12) = (Q8Matrix::quantize("w", &bf16).unwrap(), Q12Matrix::quantize("w", &bf16).unwrap());
-        for q in [Weights::Q8(&q8), Weights::Q12(&q12)] {
+        for q in [Weights::Q8(&q8), Weights::Q12(&q12), Weights::Q12Coarse(q12.coarse())] {
             let mut y = vec![0.0; n * rows];
             linear_with(Isa::active(), q, &x, n, None, &mut y);
             for t in 0..n {

@@ -1,26 +1,31 @@
-//! The most likely next token without every logit: an 8-bit copy of the
-//! bf16 unembedding gives each vocabulary row an approximate logit and a
+//! The most likely next token without every logit: an 8-bit view of the
+//! unembedding gives each vocabulary row an approximate logit and a
 //! rigorous bound on its distance from the exact one, and only the rows
-//! whose interval reaches the best lower bound get their exact bf16 logit.
-//! The winner is the exact argmax, as the full unembedding would pick it,
-//! after reading about 0.56 of its bytes (1.125 bytes per weight instead of
-//! 2, plus a few dozen rows).
+//! whose interval reaches the best lower bound get their exact logit. The
+//! winner is the exact argmax, as the full unembedding would pick it.
+//!
+//! The 8-bit view is, for a bf16 unembedding, a copy ([`Q8Matrix`], 1.125
+//! bytes per weight, read instead of 2) and, for a 12-bit one, its own high
+//! plane ([`mxfp4::Q12Coarse`], 1.0625 bytes per weight read instead of
+//! 1.5625, and nothing more held).
 //!
 //! The bound on `|exact - approx|` for row `r` and activations `x`, where
-//! `d` is the largest 8-bit block scale of the row (its weights are at
-//! most `127 d` in magnitude, and each is rounded by at most `d / 2`):
-//! - weight rounding: `sum |w - q d| |x| <= d / 2 * |x|_1`;
+//! `d` is the largest step of the row's 8-bit blocks (its approximate
+//! weights are at most `128 d` in magnitude, and each is within `d / 2` of
+//! the exact one):
+//! - weight rounding: `sum |w - w'| |x| <= d / 2 * |x|_1`;
 //! - activation rounding (the integer kernels round `x` per block of 32 to
 //!   within `2^-15` of the block's largest magnitude, see `mxfp4::quant`,
 //!   and flush blocks below `2^-126` to zero):
-//!   `sum |q d| |x - x'| <= 127 d * 32 * sum_b max(2^-15 max_b |x|, 2^-126)`;
+//!   `sum |w'| |x - x'| <= 128 d * 32 * sum_b max(2^-15 max_b |x|, 2^-126)`
+//!   (the 12-bit head rounds `x` the same way for both, which this covers);
 //! - f32 rounding in both kernels: under `2 * 2880 * 2^-24 < 4e-4` of
-//!   `sum |w| |x| <= 127 d * |x|_1` for these row lengths; the bound uses
+//!   `sum |w| |x| <= 128 d * |x|_1` for these row lengths; the bound uses
 //!   `1e-3` to cover longer rows' sums too.
 
 use half::bf16;
 use mxfp4::format::BLOCK_ELEMS;
-use mxfp4::{Bf16Matrix, Q8Matrix};
+use mxfp4::{Bf16Matrix, Q8Matrix, Weights};
 
 use crate::error::Result;
 use crate::sampling::argmax;
@@ -29,50 +34,66 @@ use crate::sampling::argmax;
 /// that make the bound useless) the caller computes every logit instead.
 const MAX_CANDIDATES: usize = 4096;
 
+/// How many steps of a 12-bit block one step of its high plane spans.
+const Q12_COARSE_STEPS: f32 = 16.0;
+
 pub struct ArgmaxHead {
-    approx: Q8Matrix,
-    /// The largest block scale of each row (NaN where a block is not finite).
+    /// The 8-bit copy of a bf16 unembedding; `None` for a 12-bit one, whose
+    /// high plane serves.
+    copy: Option<Q8Matrix>,
+    /// The largest 8-bit step of each row (NaN where a block is not finite).
     row_step: Vec<f32>,
 }
 
 impl ArgmaxHead {
-    /// Quantizes `head` (vocabulary rows x hidden columns) to 8 bits per weight.
-    pub fn new(name: &str, head: &Bf16Matrix<'_>) -> Result<Self> {
-        let approx = Q8Matrix::quantize(name, head)?;
-        let row_step = (0..approx.rows())
-            .map(|r| {
-                approx
-                    .row_scales(r)
-                    .iter()
-                    .fold(0.0f32, |m, &s| if s.is_nan() || m.is_nan() { f32::NAN } else { m.max(s) })
-            })
-            .collect();
-        Ok(Self { approx, row_step })
+    /// The head for `unembedding` (vocabulary rows x hidden columns): an
+    /// 8-bit copy of a bf16 one, or the step sizes of a 12-bit one's high
+    /// plane. `None` for other formats.
+    pub fn new(name: &str, unembedding: Weights<'_>) -> Result<Option<Self>> {
+        Ok(match unembedding {
+            Weights::Bf16(head) => {
+                let copy = Q8Matrix::quantize(name, &head)?;
+                let row_step = (0..copy.rows()).map(|r| largest(copy.row_scales(r).iter().copied())).collect();
+                Some(Self { copy: Some(copy), row_step })
+            }
+            Weights::Q12(head) => {
+                let step = |d: &bf16| d.to_f32() * Q12_COARSE_STEPS;
+                let row_step = (0..head.rows()).map(|r| largest(head.row_scales(r).iter().map(step))).collect();
+                Some(Self { copy: None, row_step })
+            }
+            Weights::Mxfp4(_) | Weights::Q8(_) | Weights::Q12Coarse(_) => None,
+        })
     }
 
-    /// Bytes the 8-bit copy holds.
+    /// Bytes the head holds beyond the unembedding.
     pub fn byte_len(&self) -> usize {
-        self.approx.byte_len() + self.row_step.len() * size_of::<f32>()
+        self.copy.as_ref().map_or(0, Q8Matrix::byte_len) + self.row_step.len() * size_of::<f32>()
     }
 
     /// For each of the `n` activation rows of `x` (`n x hidden`), the row
-    /// of `head` (the matrix this was made from) with the largest
-    /// `head . x`, lowest index on ties, as `mxfp4::linear` of that one
-    /// activation row computes it; `None` where no logit is finite or the
-    /// activations leave the bound too loose to save anything. The 8-bit
-    /// copy is read once for all of them.
-    pub fn argmax(&self, head: &Bf16Matrix<'_>, x: &[f32], n: usize) -> Vec<Option<u32>> {
-        let vocab = self.approx.rows();
+    /// of `unembedding` (the matrix this was made from) with the largest
+    /// `unembedding . x`, lowest index on ties, as `mxfp4::linear` of that
+    /// one activation row computes it; `None` where no logit is finite or
+    /// the activations leave the bound too loose to save anything. The
+    /// 8-bit view is read once for all of them.
+    pub fn argmax(&self, unembedding: Weights<'_>, x: &[f32], n: usize) -> Vec<Option<u32>> {
+        let approx_weights = match (unembedding, &self.copy) {
+            (Weights::Bf16(_), Some(copy)) => Weights::Q8(copy),
+            (Weights::Q12(head), None) => Weights::Q12Coarse(head.coarse()),
+            // Not the unembedding this was made for: every logit it is.
+            _ => return vec![None; n],
+        };
+        let vocab = self.row_step.len();
         let mut approx = vec![0.0f32; n * vocab];
-        mxfp4::linear(&self.approx, x, n, None, &mut approx);
-        x.chunks_exact(head.cols())
+        mxfp4::linear(approx_weights, x, n, None, &mut approx);
+        x.chunks_exact(unembedding.cols())
             .zip(approx.chunks_exact(vocab))
-            .map(|(x, approx)| self.resolve(head, x, approx))
+            .map(|(x, approx)| self.resolve(unembedding, x, approx))
             .collect()
     }
 
     /// The exact argmax for activations `x` whose approximate logits are `approx`.
-    fn resolve(&self, head: &Bf16Matrix<'_>, x: &[f32], approx: &[f32]) -> Option<u32> {
+    fn resolve(&self, unembedding: Weights<'_>, x: &[f32], approx: &[f32]) -> Option<u32> {
         let radius_per_step = radius_per_step(x)?;
         let bounds = approx.iter().zip(&self.row_step).map(|(&a, &d)| (a, d * radius_per_step));
         // NaN lower bounds (rows with a non-finite weight) never set the bar.
@@ -83,18 +104,36 @@ impl ArgmaxHead {
         if candidates.len() > MAX_CANDIDATES {
             return None;
         }
-        let rows: Vec<bf16> = candidates.iter().flat_map(|&r| head.row(r)).copied().collect();
-        let rows = Bf16Matrix::new("argmax head candidates", &rows, candidates.len(), head.cols()).ok()?;
-        let mut exact = vec![0.0f32; candidates.len()];
-        mxfp4::linear(rows, x, 1, None, &mut exact);
+        let exact = exact_logits(unembedding, &candidates, x)?;
         // The sampler's own argmax: the same tie rule as over the full logits.
         let best = argmax(&exact) as usize;
         (exact.get(best).is_some_and(|&l| l > f32::NEG_INFINITY)).then(|| candidates[best] as u32)
     }
 }
 
-/// The bound on `|exact - approx|` per unit of a row's largest block scale
-/// (see the module doc); `None` when `x` is not finite.
+/// The logits of rows `rows` of `unembedding` for activations `x`, through
+/// the same kernel as the full unembedding's.
+fn exact_logits(unembedding: Weights<'_>, rows: &[usize], x: &[f32]) -> Option<Vec<f32>> {
+    let mut exact = vec![0.0f32; rows.len()];
+    match unembedding {
+        Weights::Bf16(head) => {
+            let values: Vec<bf16> = rows.iter().flat_map(|&r| head.row(r)).copied().collect();
+            let picked = Bf16Matrix::new("argmax head candidates", &values, rows.len(), head.cols()).ok()?;
+            mxfp4::linear(picked, x, 1, None, &mut exact);
+        }
+        Weights::Q12(head) => mxfp4::linear(&head.gather(rows), x, 1, None, &mut exact),
+        _ => return None,
+    }
+    Some(exact)
+}
+
+/// The largest of `steps`, NaN where any is NaN.
+fn largest(steps: impl Iterator<Item = f32>) -> f32 {
+    steps.fold(0.0f32, |m, s| if s.is_nan() || m.is_nan() { f32::NAN } else { m.max(s) })
+}
+
+/// The bound on `|exact - approx|` per unit of a row's largest step (see
+/// the module doc); `None` when `x` is not finite.
 fn radius_per_step(x: &[f32]) -> Option<f32> {
     let l1: f32 = x.iter().map(|v| v.abs()).sum();
     let rounded: f32 = x
@@ -104,13 +143,15 @@ fn radius_per_step(x: &[f32]) -> Option<f32> {
             BLOCK_ELEMS as f32 * (max * 2f32.powi(-15)).max(2f32.powi(-126))
         })
         .sum();
-    let radius = l1 * (0.5 + 127.0 * 1e-3) + 127.0 * rounded;
+    let radius = l1 * (0.5 + 128.0 * 1e-3) + 128.0 * rounded;
     // A margin for the rounding of this sum itself.
     radius.is_finite().then_some(radius * 1.001)
 }
 
 #[cfg(test)]
 mod tests {
+    use mxfp4::Q12Matrix;
+
     use super::*;
 
     fn random(n: usize, seed: u64, scale: f32) -> Vec<f32> {
@@ -123,31 +164,40 @@ mod tests {
             .collect()
     }
 
-    fn full_argmax(head: &Bf16Matrix<'_>, x: &[f32]) -> u32 {
+    fn full_argmax(head: Weights<'_>, x: &[f32]) -> u32 {
         let mut logits = vec![0.0f32; head.rows()];
-        mxfp4::linear(*head, x, 1, None, &mut logits);
+        mxfp4::linear(head, x, 1, None, &mut logits);
         argmax(&logits)
+    }
+
+    /// `check(unembedding, head, name)` for the bf16 matrix of `data` and its 12-bit requantization.
+    fn for_each_format(data: &[bf16], rows: usize, cols: usize, check: impl Fn(Weights<'_>, &ArgmaxHead, &str)) {
+        let bf16 = Bf16Matrix::new("w", data, rows, cols).unwrap();
+        let q12 = Q12Matrix::quantize("w", &bf16).unwrap();
+        for (unembedding, name) in [(Weights::Bf16(bf16), "bf16"), (Weights::Q12(&q12), "q12")] {
+            check(unembedding, &ArgmaxHead::new("w", unembedding).unwrap().unwrap(), name);
+        }
     }
 
     #[test]
     fn picks_the_full_unembeddings_argmax() {
         let (rows, cols) = (3000, 256);
         let data: Vec<bf16> = random(rows * cols, 1, 0.2).into_iter().map(bf16::from_f32).collect();
-        let head = Bf16Matrix::new("w", &data, rows, cols).unwrap();
-        let argmax = ArgmaxHead::new("w", &head).unwrap();
-        for seed in 0..40 {
-            let x = random(cols, 100 + seed, 4.0);
-            assert_eq!(argmax.argmax(&head, &x, 1), [Some(full_argmax(&head, &x))], "seed {seed}");
-        }
-        // Several activation rows share one pass over the 8-bit copy.
-        let xs = random(3 * cols, 99, 4.0);
-        let want: Vec<Option<u32>> = xs.chunks(cols).map(|x| Some(full_argmax(&head, x))).collect();
-        assert_eq!(argmax.argmax(&head, &xs, 3), want);
+        for_each_format(&data, rows, cols, |head, argmax, name| {
+            for seed in 0..40 {
+                let x = random(cols, 100 + seed, 4.0);
+                assert_eq!(argmax.argmax(head, &x, 1), [Some(full_argmax(head, &x))], "{name}, seed {seed}");
+            }
+            // Several activation rows share one pass over the 8-bit view.
+            let xs = random(3 * cols, 99, 4.0);
+            let want: Vec<Option<u32>> = xs.chunks(cols).map(|x| Some(full_argmax(head, x))).collect();
+            assert_eq!(argmax.argmax(head, &xs, 3), want);
+        });
     }
 
     #[test]
     fn near_ties_resolve_as_the_full_unembedding_does() {
-        // Rows that differ in a single low bit: their 8-bit copies are equal.
+        // Rows that differ in a single low bit: their 8-bit views are equal.
         let (rows, cols) = (64, 128);
         let base = random(cols, 7, 1.0);
         let mut data: Vec<bf16> = Vec::with_capacity(rows * cols);
@@ -157,34 +207,54 @@ mod tests {
                 if j == r % cols { bf16::from_bits(w.to_bits() ^ 1) } else { w }
             }));
         }
-        let head = Bf16Matrix::new("w", &data, rows, cols).unwrap();
-        let argmax = ArgmaxHead::new("w", &head).unwrap();
-        for seed in 0..20 {
-            let x = random(cols, 300 + seed, 2.0);
-            assert_eq!(argmax.argmax(&head, &x, 1), [Some(full_argmax(&head, &x))], "seed {seed}");
-        }
+        for_each_format(&data, rows, cols, |head, argmax, name| {
+            for seed in 0..20 {
+                let x = random(cols, 300 + seed, 2.0);
+                assert_eq!(argmax.argmax(head, &x, 1), [Some(full_argmax(head, &x))], "{name}, seed {seed}");
+            }
+        });
         // Identical rows: the lowest index wins, as in the full argmax.
         let same = vec![bf16::from_f32(0.5); 4 * cols];
-        let head = Bf16Matrix::new("w", &same, 4, cols).unwrap();
-        assert_eq!(ArgmaxHead::new("w", &head).unwrap().argmax(&head, &base, 1), [Some(0)]);
+        for_each_format(&same, 4, cols, |head, argmax, name| {
+            assert_eq!(argmax.argmax(head, &base, 1), [Some(0)], "{name}")
+        });
     }
 
     #[test]
     fn non_finite_inputs_and_weights() {
         let cols = 64;
         let mut data: Vec<bf16> = random(3 * cols, 9, 1.0).into_iter().map(bf16::from_f32).collect();
-        let head = Bf16Matrix::new("w", &data, 3, cols).unwrap();
-        let argmax = ArgmaxHead::new("w", &head).unwrap();
         let mut x = random(cols, 10, 1.0);
         x[5] = f32::NAN;
-        assert_eq!(argmax.argmax(&head, &x, 1), [None], "NaN activations leave the choice to the full logits");
+        for_each_format(&data, 3, cols, |head, argmax, name| {
+            assert_eq!(
+                argmax.argmax(head, &x, 1),
+                [None],
+                "{name}: NaN activations leave the choice to the full logits"
+            );
+        });
         // A row with a NaN weight has a NaN logit: it never wins.
         data[cols + 3] = bf16::NAN;
-        let head = Bf16Matrix::new("w", &data, 3, cols).unwrap();
-        let argmax = ArgmaxHead::new("w", &head).unwrap();
         let x = random(cols, 11, 1.0);
-        let got = argmax.argmax(&head, &x, 1)[0].unwrap();
-        assert_ne!(got, 1);
-        assert_eq!(got, full_argmax(&head, &x));
+        for_each_format(&data, 3, cols, |head, argmax, name| {
+            let got = argmax.argmax(head, &x, 1)[0].unwrap();
+            assert_ne!(got, 1, "{name}");
+            assert_eq!(got, full_argmax(head, &x), "{name}");
+        });
+    }
+
+    #[test]
+    fn a_12_bit_unembedding_needs_no_copy_and_other_formats_get_no_head() {
+        let (rows, cols) = (8, 64);
+        let data: Vec<bf16> = random(rows * cols, 5, 1.0).into_iter().map(bf16::from_f32).collect();
+        let bf16 = Bf16Matrix::new("w", &data, rows, cols).unwrap();
+        let q12 = Q12Matrix::quantize("w", &bf16).unwrap();
+        let q8 = Q8Matrix::quantize("w", &bf16).unwrap();
+        assert_eq!(ArgmaxHead::new("w", Weights::Q12(&q12)).unwrap().unwrap().byte_len(), rows * 4);
+        assert!(ArgmaxHead::new("w", Weights::Bf16(bf16)).unwrap().unwrap().byte_len() > rows * cols);
+        assert!(ArgmaxHead::new("w", Weights::Q8(&q8)).unwrap().is_none());
+        // Used with another unembedding than its own, it leaves every choice to the full logits.
+        let head = ArgmaxHead::new("w", Weights::Q12(&q12)).unwrap().unwrap();
+        assert_eq!(head.argmax(Weights::Bf16(bf16), &random(2 * cols, 6, 1.0), 2), [None, None]);
     }
 }

@@ -98,19 +98,12 @@ impl<'a> Linear<'a> {
         Ok(Self { store, bias })
     }
 
-    fn weights(&self) -> Weights<'_> {
+    /// The weights, as the kernels read them.
+    pub fn weights(&self) -> Weights<'_> {
         match &self.store {
             Store::Mapped(w) => *w,
             Store::Q12(q) => q.into(),
             Store::Q8(q) => q.into(),
-        }
-    }
-
-    /// The weights, when they are the checkpoint's bf16 tensor.
-    pub fn bf16(&self) -> Option<mxfp4::Bf16Matrix<'_>> {
-        match self.weights() {
-            Weights::Bf16(b) => Some(b),
-            _ => None,
         }
     }
 

@@ -34,6 +34,7 @@ static KERNELS: Kernels = Kernels {
     bf16_dot_shape: BF16_DOT,
     q8_dot,
     q12_dot,
+    q12_coarse_dot,
     mxfp4_decode: Mxfp4Decode::Q16(&Q16),
     mxfp4_pack,
     bf16_pack,
@@ -252,19 +253,54 @@ unsafe fn q8_dot_n<const T: usize>(values: &[i8], scales: &[f32], xs: [Q16Row<'_
 }
 
 /// # Safety
-/// AVX2 and FMA present; `packed` holds 48 bytes per scale and
-/// [`crate::q12::Q12_PAD`] more, each `x` 32 values and one scale per scale
-/// of the row.
+/// AVX2 and FMA present; `high` holds 32 bytes and `low` 16 per scale, each
+/// `x` 32 values and one scale per scale of the row.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn q12_dot_n<const T: usize>(packed: &[u8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
-    // SAFETY: every block below the scale count has its 48 bytes, and the
-    // padding the second load reaches into (the caller's promise).
+unsafe fn q12_dot_n<const T: usize>(high: &[i8], low: &[u8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
+    // SAFETY: every block below the scale count has its bytes in both
+    // planes (the caller's promise).
     unsafe {
         int16_dot_n(scales.len(), &xs, |b| {
-            let w = packed.as_ptr().add(b * crate::q12::Q12_BLOCK_BYTES);
-            (widen_q12x16(w), widen_q12x16(w.add(24)), scales[b].to_f32())
+            let low = _mm_loadu_si128(low.as_ptr().add(b * crate::q12::LOW_BLOCK_BYTES).cast());
+            // Each position's low bits in the high half of its byte.
+            let low = _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(_mm_slli_epi16::<4>(low)), low);
+            let (wa, wb) = widen_q12x32(high.as_ptr().add(b * BLOCK_ELEMS), low);
+            (wa, wb, crate::q12::scale_f32(*scales.get_unchecked(b)))
         })
     }
+}
+
+/// # Safety
+/// AVX2 and FMA present; `high` holds 32 bytes per scale, each `x` 32
+/// values and one scale per scale of the row.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn q12_coarse_dot_n<const T: usize>(high: &[i8], scales: &[bf16], xs: [Q16Row<'_>; T]) -> [f32; T] {
+    // SAFETY: every block below the scale count has its 32 high bytes (the
+    // caller's promise).
+    unsafe {
+        int16_dot_n(scales.len(), &xs, |b| {
+            let low = _mm256_set1_epi8((crate::q12::COARSE_LOW << 4) as i8);
+            let (wa, wb) = widen_q12x32(high.as_ptr().add(b * BLOCK_ELEMS), low);
+            (wa, wb, crate::q12::scale_f32(*scales.get_unchecked(b)))
+        })
+    }
+}
+
+/// A block's 32 values, from its high bytes at `p` and `low` holding each
+/// position's low bits in the high half of its byte (see [`crate::q12`]),
+/// as 16-bit integers in natural order (the first 16, the last 16): the
+/// byte interleaves make `256 * high + 16 * low` (plus bits below), and a
+/// shift right by 4 the value.
+///
+/// # Safety
+/// AVX2 present; 32 bytes readable at `p`.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn widen_q12x32(p: *const i8, low: __m256i) -> (__m256i, __m256i) {
+    // SAFETY: 32 bytes are readable at `p` (the caller's promise).
+    let high = unsafe { _mm256_loadu_si256(p.cast()) };
+    let (a, b) = (_mm256_unpacklo_epi8(low, high), _mm256_unpackhi_epi8(low, high));
+    (_mm256_srai_epi16::<4>(a), _mm256_srai_epi16::<4>(b))
 }
 
 /// Dot products of one row of `nb` blocks, `block(b)` giving block `b`'s
@@ -298,29 +334,6 @@ unsafe fn int16_dot_n<const T: usize>(
         }
     }
     std::array::from_fn(|t| hsum(_mm256_add_ps(even[t], odd[t])))
-}
-
-/// The 16 values packed in the 24 bytes at `p` (see [`crate::q12`]) as
-/// 16-bit integers in natural order. Each 128-bit lane takes 12 of the
-/// bytes (`vpermd`), `vpshufb` puts every value's 16 bits in its lane, and
-/// the two shifts of the format sign-extend them (the left shift of even
-/// lanes as a multiply by 16, there being no AVX2 variable 16-bit shift).
-///
-/// # Safety
-/// AVX2 present; 32 bytes readable at `p`.
-#[target_feature(enable = "avx2")]
-#[inline]
-unsafe fn widen_q12x16(p: *const u8) -> __m256i {
-    // SAFETY: 32 bytes are readable at `p` (the caller's promise).
-    let v = unsafe { _mm256_loadu_si256(p.cast()) };
-    let v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6));
-    #[rustfmt::skip]
-    let pairs = _mm256_setr_epi8(
-        0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11,
-        0, 1, 1, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 10, 11,
-    );
-    let v = _mm256_shuffle_epi8(v, pairs);
-    _mm256_srai_epi16::<4>(_mm256_mullo_epi16(v, _mm256_set1_epi32(0x0001_0010)))
 }
 
 /// `acc[t] += d * (block b . x_t)` for a block's 32 weights as 16-bit

@@ -156,12 +156,13 @@ macro_rules! q16_entry_point {
 #[cfg(target_arch = "x86_64")]
 pub(crate) use q16_entry_point;
 
-/// Defines the safe entry points `q8_dot` and `q12_dot` of an instruction
-/// set's requantized dense kernels `q8_dot_n` and `q12_dot_n`, as
+/// Defines the safe entry points `q8_dot`, `q12_dot` and `q12_coarse_dot`
+/// of an instruction set's requantized dense kernels `q8_dot_n`,
+/// `q12_dot_n` and `q12_coarse_dot_n`, as
 /// [`simd_entry_points`] does for the others.
 macro_rules! dense_int_entry_points {
     () => {
-        fn q8_dot(values: &[i8], scales: &[f32], xs: &[$crate::quant::Q16Row<'_>], out: &mut [f32]) {
+        pub(super) fn q8_dot(values: &[i8], scales: &[f32], xs: &[$crate::quant::Q16Row<'_>], out: &mut [f32]) {
             use $crate::format::BLOCK_ELEMS;
             let nb = scales.len();
             assert!(
@@ -180,22 +181,52 @@ macro_rules! dense_int_entry_points {
             }
         }
 
-        fn q12_dot(packed: &[u8], scales: &[half::bf16], xs: &[$crate::quant::Q16Row<'_>], out: &mut [f32]) {
+        pub(super) fn q12_dot(
+            high: &[i8],
+            low: &[u8],
+            scales: &[half::bf16],
+            xs: &[$crate::quant::Q16Row<'_>],
+            out: &mut [f32],
+        ) {
             use $crate::format::BLOCK_ELEMS;
-            use $crate::q12::{Q12_BLOCK_BYTES, Q12_PAD};
+            use $crate::q12::LOW_BLOCK_BYTES;
             let nb = scales.len();
             assert!(
-                packed.len() >= nb * Q12_BLOCK_BYTES + Q12_PAD
+                high.len() == nb * BLOCK_ELEMS
+                    && low.len() == nb * LOW_BLOCK_BYTES
                     && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
             );
             // SAFETY: the CPU reported this module's features before its
-            // table was handed out; the lengths the kernel reads (each
-            // block's bytes and up to `Q12_PAD` past the last) were checked
-            // above.
+            // table was handed out; the lengths the kernel reads were
+            // checked above.
             unsafe {
                 match xs {
-                    [x] => out[0] = q12_dot_n::<1>(packed, scales, [*x])[0],
-                    [x0, x1] => out[..2].copy_from_slice(&q12_dot_n::<2>(packed, scales, [*x0, *x1])),
+                    [x] => out[0] = q12_dot_n::<1>(high, low, scales, [*x])[0],
+                    [x0, x1] => out[..2].copy_from_slice(&q12_dot_n::<2>(high, low, scales, [*x0, *x1])),
+                    _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
+                }
+            }
+        }
+
+        pub(super) fn q12_coarse_dot(
+            high: &[i8],
+            scales: &[half::bf16],
+            xs: &[$crate::quant::Q16Row<'_>],
+            out: &mut [f32],
+        ) {
+            use $crate::format::BLOCK_ELEMS;
+            let nb = scales.len();
+            assert!(
+                high.len() == nb * BLOCK_ELEMS
+                    && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
+            );
+            // SAFETY: the CPU reported this module's features before its
+            // table was handed out; the lengths the kernel reads were
+            // checked above.
+            unsafe {
+                match xs {
+                    [x] => out[0] = q12_coarse_dot_n::<1>(high, scales, [*x])[0],
+                    [x0, x1] => out[..2].copy_from_slice(&q12_coarse_dot_n::<2>(high, scales, [*x0, *x1])),
                     _ => unreachable!("at most {} activation rows per dot", $crate::cpu::DOT_MAX_TOKENS),
                 }
             }
@@ -347,9 +378,12 @@ pub(crate) struct Kernels {
     /// block scales) with 1 or 2 activation rows quantized to 16-bit
     /// integers in natural order, into `out[t]`.
     pub q8_dot: Q8DotFn,
-    /// The same for one 12-bit row ([`crate::Q12Matrix`]: its packed
-    /// values, followed by readable padding, and block scales).
+    /// The same for one 12-bit row ([`crate::Q12Matrix`]: its high and low
+    /// planes and block scales).
     pub q12_dot: Q12DotFn,
+    /// The same for the coarse values of one 12-bit row
+    /// ([`crate::Q12Coarse`]: its high plane and block scales).
+    pub q12_coarse_dot: Q12CoarseDotFn,
     /// Dequantizes rows `r0 .. r0 + nr` (nr <= gemm_nr) into a panel laid
     /// out `[cols][gemm_nr]` in the permuted column order, zero-padding
     /// missing rows.
@@ -387,7 +421,8 @@ pub(crate) type Mxfp4DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[&[f32]], out
 pub(crate) type Bf16DotFn = fn(w: &Bf16Matrix<'_>, rows: Range<usize>, xs: &[&[f32]], out: &mut [f32]);
 pub(crate) type Q16DotFn = fn(blocks: &[u8], scales: &[u8], xs: &[Q16Row<'_>], out: &mut [f32]);
 pub(crate) type Q8DotFn = fn(values: &[i8], scales: &[f32], xs: &[Q16Row<'_>], out: &mut [f32]);
-pub(crate) type Q12DotFn = fn(packed: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]);
+pub(crate) type Q12DotFn = fn(high: &[i8], low: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]);
+pub(crate) type Q12CoarseDotFn = fn(high: &[i8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]);
 pub(crate) type GemmTileFn = fn(a: &[&[f32]], panel: &[f32], k: usize, tile: &mut [f32]);
 
 /// Identity order, for kernels that read activations as they come.

@@ -27,6 +27,7 @@ static KERNELS: Kernels = Kernels {
     // No NEON kernels for requantized dense weights yet: the portable ones.
     q8_dot: super::scalar::q8_dot,
     q12_dot: super::scalar::q12_dot,
+    q12_coarse_dot: super::scalar::q12_coarse_dot,
     mxfp4_pack,
     bf16_pack,
     gemm_tile,

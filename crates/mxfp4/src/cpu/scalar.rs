@@ -10,7 +10,7 @@ use super::Q16Kernel;
 use super::{DotShape, Kernels, Mxfp4Decode, NATURAL_ORDER};
 use crate::bf16::Bf16Matrix;
 use crate::format::{BLOCK_BYTES, BLOCK_ELEMS, E2M1_VALUES, E8M0_VALUES, Mxfp4Matrix};
-use crate::q12::{Q12_BLOCK_BYTES, unpack_block};
+use crate::q12::{LOW_BLOCK_BYTES, coarse_block, unpack_block};
 #[cfg(all(test, target_arch = "x86_64"))]
 use crate::quant::E2M1_TWICE;
 use crate::quant::Q16Row;
@@ -23,6 +23,7 @@ pub(super) static KERNELS: Kernels = Kernels {
     bf16_dot_shape: DotShape { rows: 1, tokens: 8 },
     q8_dot,
     q12_dot,
+    q12_coarse_dot,
     // Exact f32 products here: the integer kernel below is the reference of the SIMD ones, not a speed-up.
     mxfp4_pack,
     bf16_pack,
@@ -92,10 +93,21 @@ pub(super) fn q8_dot(values: &[i8], scales: &[f32], xs: &[Q16Row<'_>], out: &mut
 }
 
 /// The same for 12-bit rows.
-pub(super) fn q12_dot(packed: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]) {
+pub(super) fn q12_dot(high: &[i8], low: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]) {
     out.fill(0.0);
     for (b, &d) in scales.iter().enumerate() {
-        let w = unpack_block(&packed[b * Q12_BLOCK_BYTES..(b + 1) * Q12_BLOCK_BYTES]);
+        let w = unpack_block(&high[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS], &low[b * LOW_BLOCK_BYTES..]);
+        for (x, o) in xs.iter().zip(out.iter_mut()) {
+            *o += int16_block_dot(&w, x, b, d.to_f32());
+        }
+    }
+}
+
+/// The same for the coarse values of 12-bit rows.
+pub(super) fn q12_coarse_dot(high: &[i8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]) {
+    out.fill(0.0);
+    for (b, (w, &d)) in high.chunks_exact(BLOCK_ELEMS).zip(scales).enumerate() {
+        let w = coarse_block(w);
         for (x, o) in xs.iter().zip(out.iter_mut()) {
             *o += int16_block_dot(&w, x, b, d.to_f32());
         }

@@ -15,13 +15,15 @@ pub struct WeightArgs {
     /// few streams. With many concurrent streams arithmetic limits it, and bf16 computes faster.
     #[arg(long, value_name = "FORMAT", default_value_t = DenseFormat::Bf16)]
     pub dense_weights: DenseFormat,
-    /// Also hold an 8-bit copy of the unembedding (0.65 GB more memory for gpt-oss-20b and -120b), from
-    /// which greedy requests (temperature 0) that ask for no log-probabilities, penalties or logit bias
-    /// find their next token: each vocabulary row gets an approximate logit with a rigorous error bound,
-    /// and only the rows that could still be the largest get their exact bf16 logit. The tokens are
-    /// exactly those of the full unembedding, from about 56 % of its bytes (one stream decodes ~10 %
-    /// faster where memory bandwidth limits it). Up to 2 concurrent greedy sequences use it; other
-    /// requests compute every logit as before. Needs `--dense-weights bf16`.
+    /// Find the next token of greedy requests (temperature 0) that ask for no log-probabilities,
+    /// penalties or logit bias from an 8-bit view of the unembedding: each vocabulary row gets an
+    /// approximate logit with a rigorous error bound, and only the rows that could still be the
+    /// largest get their exact logit. The tokens are exactly those of the full unembedding. With
+    /// `--dense-weights bf16` the view is an 8-bit copy (0.65 GB more memory for gpt-oss-20b and
+    /// -120b) read instead of the 1.16 GB bf16 unembedding; with `q12` it is the 12-bit values'
+    /// own high bytes (no more memory), read instead of 0.91 GB. Either way one stream decodes
+    /// ~10 % faster where memory bandwidth limits it. Up to 2 concurrent greedy sequences use it;
+    /// other requests compute every logit as before. Not with `q8`.
     #[arg(long)]
     pub argmax_head: bool,
 }

@@ -37,7 +37,8 @@ pub struct EngineOptions {
     pub prefetch: bool,
     /// How the dense projections are held (see [`DenseFormat`]).
     pub dense: DenseFormat,
-    /// Hold an 8-bit copy of the unembedding for greedy requests (see [`GptOss::add_argmax_head`]).
+    /// Find greedy requests' tokens through an 8-bit view of the unembedding (see
+    /// [`GptOss::add_argmax_head`]).
     pub argmax_head: bool,
 }
 
@@ -65,15 +66,15 @@ fn load_model<'c>(dir: &Path, ckpt: &'c Checkpoint, options: &EngineOptions) -> 
     Ok(model)
 }
 
-/// [`GptOss::add_argmax_head`], logged; an error where the unembedding is not bf16.
+/// [`GptOss::add_argmax_head`], logged; an error where the unembedding is 8-bit.
 pub fn add_argmax_head(model: &mut GptOss<'_>) -> Result<(), ModelError> {
     match model.add_argmax_head()? {
         Some(bytes) => {
-            tracing::info!("argmax head: an 8-bit copy of the unembedding, {:.2} GB", bytes as f64 / 1e9);
+            tracing::info!("argmax head: {:.2} GB beyond the unembedding", bytes as f64 / 1e9);
             Ok(())
         }
         None => Err(ModelError::Input(
-            "the argmax head is made from the bf16 unembedding: use it with --dense-weights bf16".into(),
+            "the argmax head needs finer values than its 8-bit view: use it with --dense-weights bf16 or q12".into(),
         )),
     }
 }
