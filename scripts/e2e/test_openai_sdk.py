@@ -198,6 +198,31 @@ def test_argmax_head_decodes_greedy_requests_as_every_logit_would(client, auth_c
     assert all(math.isfinite(t.logprob) and t.logprob <= 0 and len(t.top_logprobs) == 2 for t in tokens)
 
 
+def test_argmax_head_samples_at_a_temperature_by_the_same_race_on_either_path(auth_client):
+    # With --argmax-head, a request that samples at a temperature alone draws by the Gumbel-max race: through the
+    # head while at most two sequences decode, from every logit beyond that. A seed gives the same tokens either way.
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    messages = [{"role": "user", "content": "Tell me a story about a lighthouse."}]
+
+    def sample(seed):
+        return chat(auth_client, messages=messages, temperature=1.0, seed=seed, max_tokens=24)
+
+    before = metrics(AUTH_URL, auth)
+    alone = sample(99)
+    after = metrics(AUTH_URL, auth)
+    drawn = after["gpt_oss_argmax_head_tokens_total"] - before["gpt_oss_argmax_head_tokens_total"]
+    assert drawn >= alone.usage.completion_tokens > 0, (drawn, alone.usage.completion_tokens)
+    assert sample(99).choices[0].message.model_dump() == alone.choices[0].message.model_dump()
+    # Four at once: past two sequences every logit is computed, and the same race draws from them.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        crowd = list(pool.map(sample, [99, 1, 2, 3]))
+    end = metrics(AUTH_URL, auth)
+    crowd_tokens = sum(c.usage.completion_tokens for c in crowd)
+    assert end["gpt_oss_argmax_head_tokens_total"] - after["gpt_oss_argmax_head_tokens_total"] < crowd_tokens + alone.usage.completion_tokens
+    assert crowd[0].choices[0].message.model_dump() == alone.choices[0].message.model_dump()
+    assert any(c.choices[0].message.model_dump() != alone.choices[0].message.model_dump() for c in crowd[1:])
+
+
 def test_n_choices(client):
     completion = chat(client, n=2, temperature=1.0, seed=7)
     assert [choice.index for choice in completion.choices] == [0, 1]

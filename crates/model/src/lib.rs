@@ -4,6 +4,7 @@
 
 pub mod config;
 mod error;
+pub mod gumbel;
 pub mod harmony;
 pub mod kv_cache;
 pub mod layers;

@@ -13,7 +13,7 @@ use half::bf16;
 use crate::config::{Config, GenerationConfig, eos_token_ids};
 use crate::error::{ModelError, Result};
 use crate::kv_cache::{Cache, LayerCache};
-use crate::layers::argmax_head::ArgmaxHead;
+use crate::layers::argmax_head::{ArgmaxHead, Pick};
 use crate::layers::attention::Attention;
 use crate::layers::linear::{DenseFormat, Linear};
 use crate::layers::moe::Moe;
@@ -47,26 +47,44 @@ pub struct SequenceInput<'c> {
 }
 
 /// What a forward call computes from a sequence's last new token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Head {
     /// Every logit.
     Logits,
     /// Only the most likely token, which [`GptOss::add_argmax_head`] finds
     /// without computing every logit; the logits come back when it cannot.
     Argmax,
+    /// Only the token the Gumbel-max race at `temperature` under `key` picks
+    /// ([`crate::gumbel::race`]: an exact draw from the softmax), which the
+    /// argmax head finds the same way; the logits come back when it cannot.
+    Sample { temperature: f32, key: u64 },
+}
+
+impl Head {
+    /// How the argmax head picks this head's token; `None` for every logit.
+    fn pick(self) -> Option<Pick> {
+        match self {
+            Head::Logits => None,
+            Head::Argmax => Some(Pick::Argmax),
+            Head::Sample { temperature, key } => {
+                Some(Pick::Race { inverse_temperature: 1.0 / f64::from(temperature), key })
+            }
+        }
+    }
 }
 
 /// A sequence's result of a forward call.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Next {
     Logits(Vec<f32>),
-    /// The id of the largest logit (lowest on ties, NaN logits never win),
-    /// exactly as from [`Next::Logits`].
-    Argmax(u32),
+    /// The token [`Head::Argmax`] or [`Head::Sample`] asked for, exactly as
+    /// from [`Next::Logits`]: the id of the largest logit (lowest on ties,
+    /// NaN logits never win), or the race's winner.
+    Token(u32),
 }
 
-/// Most sequences whose next token [`Head::Argmax`] finds through the
-/// argmax head: with more, reading the whole unembedding once for all of
+/// Most sequences whose next token [`Head::Argmax`] and [`Head::Sample`]
+/// find through the argmax head: with more, reading the whole unembedding once for all of
 /// them costs less than reading the 8-bit view once for each.
 const ARGMAX_HEAD_MAX_SEQUENCES: usize = 2;
 
@@ -114,8 +132,9 @@ impl<'a> GptOss<'a> {
     }
 
     /// Adds the argmax head ([`ArgmaxHead`]), through which [`Head::Argmax`]
-    /// finds the most likely token of one or two sequences from an 8-bit
-    /// view of the unembedding, with the same result as from every logit.
+    /// and [`Head::Sample`] find the next token of one or two sequences from
+    /// an 8-bit view of the unembedding, with the same result as from every
+    /// logit.
     /// For a bf16 unembedding the view is a copy (1.125 bytes per weight:
     /// 0.65 GB for gpt-oss), read instead of 2 bytes per weight; a 12-bit
     /// one's own high plane serves, read instead of 1.5625 bytes per weight.
@@ -153,17 +172,16 @@ impl<'a> GptOss<'a> {
         }
         on_pool(|| {
             let normed = self.last_hidden(batch)?;
-            if let Some(argmax) = &self.argmax_head
+            let picks: Option<Vec<Pick>> = heads.iter().map(|h| h.pick()).collect();
+            if let (Some(argmax), Some(picks)) = (&self.argmax_head, picks)
                 && heads.len() <= ARGMAX_HEAD_MAX_SEQUENCES
-                && heads.iter().all(|&h| h == Head::Argmax)
             {
-                let tokens = argmax.argmax(self.lm_head.weights(), &normed, heads.len());
-                let by_argmax =
-                    normed.chunks_exact(self.config.hidden_size).zip(tokens).map(|(x, token)| match token {
-                        Some(token) => Next::Argmax(token),
-                        None => Next::Logits(self.lm_head.forward_slice(x, 1)),
-                    });
-                return Ok(by_argmax.collect());
+                let tokens = argmax.choose(self.lm_head.weights(), &normed, &picks);
+                let by_head = normed.chunks_exact(self.config.hidden_size).zip(tokens).map(|(x, token)| match token {
+                    Some(token) => Next::Token(token),
+                    None => Next::Logits(self.lm_head.forward_slice(x, 1)),
+                });
+                return Ok(by_head.collect());
             }
             Ok(self.unembed(&normed).into_iter().map(Next::Logits).collect())
         })

@@ -4,10 +4,14 @@
 //! penalized logits (the model's distribution, before temperature and
 //! truncation, as OpenAI reports it), then picks the argmax at temperature 0
 //! or divides by the temperature, applies top-k, top-p, min-p and samples.
+//! [`Sampler::sample_race`] draws instead by the Gumbel-max race
+//! ([`crate::gumbel`]), which the argmax head can run without every logit.
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::cmp::Ordering;
+
+use crate::gumbel;
 
 /// Temperatures below this are treated as 0 (greedy), as vLLM does.
 const GREEDY_EPS: f32 = 1e-5;
@@ -122,6 +126,19 @@ impl SamplingParams {
     pub fn argmax_suffices(&self) -> bool {
         self.is_greedy() && !self.logprobs && self.presence_penalty == 0.0 && self.frequency_penalty == 0.0
     }
+
+    /// Whether the draw is from the softmax of the logits as they come at the
+    /// temperature alone (no truncation, penalty or log-probabilities): what
+    /// the Gumbel-max race ([`Sampler::sample_race`]) draws from too.
+    pub fn race_suffices(&self) -> bool {
+        !self.is_greedy()
+            && self.top_p >= 1.0
+            && self.top_k.is_none()
+            && self.min_p == 0.0
+            && !self.logprobs
+            && self.presence_penalty == 0.0
+            && self.frequency_penalty == 0.0
+    }
 }
 
 /// One sampled token.
@@ -141,6 +158,8 @@ pub struct Sampled {
 pub struct Sampler {
     params: SamplingParams,
     rng: SmallRng,
+    /// The seed, from `params.seed` or entropy: the race keys derive from it.
+    seed: u64,
 }
 
 impl Sampler {
@@ -148,8 +167,8 @@ impl Sampler {
     /// Call [`SamplingParams::validate`] first: out-of-range values are not
     /// rejected here (they never panic, but their meaning is unspecified).
     pub fn new(params: SamplingParams) -> Self {
-        let rng = SmallRng::seed_from_u64(params.seed.unwrap_or_else(entropy_seed));
-        Self { params, rng }
+        let seed = params.seed.unwrap_or_else(entropy_seed);
+        Self { params, rng: SmallRng::seed_from_u64(seed), seed }
     }
 
     /// The parameters this sampler was built with.
@@ -181,6 +200,33 @@ impl Sampler {
         let top_logprobs = top_n(logits, n_top).into_iter().map(|(i, l)| (i, l - lse)).collect();
         let logprob = logits.get(token as usize).map_or(f32::NEG_INFINITY, |&l| l - lse);
         Sampled { token, logprob, top_logprobs }
+    }
+
+    /// The key of the race that draws generated token number `step`: the same
+    /// seed gives the same keys.
+    pub fn race_key(&self, step: usize) -> u64 {
+        gumbel::step_key(self.seed, step)
+    }
+
+    /// Draws the next token from `logits` (sanitized in place as by
+    /// [`Sampler::sample`]) by the Gumbel-max race under `key` at the
+    /// temperature: for parameters where [`SamplingParams::race_suffices`],
+    /// an exact draw as [`Sampler::sample`]'s, and the token the argmax head
+    /// finds for [`crate::Head::Sample`] with the same key. Penalties, top-k,
+    /// top-p and min-p are not applied.
+    pub fn sample_race(&mut self, logits: &mut [f32], key: u64) -> Sampled {
+        let mut max = f32::NEG_INFINITY;
+        for l in logits.iter_mut() {
+            *l = if l.is_nan() { f32::NEG_INFINITY } else { l.min(f32::MAX) };
+            max = max.max(*l);
+        }
+        let inverse_temperature = 1.0 / f64::from(self.params.temperature.max(GREEDY_EPS));
+        match gumbel::race(logits, inverse_temperature, key) {
+            Some(token) => {
+                Sampled { token, logprob: logits[token as usize] - log_sum_exp(logits, max), top_logprobs: Vec::new() }
+            }
+            None => Sampled { token: 0, logprob: -(logits.len().max(1) as f32).ln(), top_logprobs: Vec::new() },
+        }
     }
 
     /// Temperature, top-k, top-p, min-p, then a draw. `max` is the largest

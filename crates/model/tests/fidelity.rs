@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, Head, Next, SequenceInput};
+use gpt_oss_model::{Checkpoint, DenseFormat, GptOss, Head, Next, SequenceInput, gumbel};
 use serde::Deserialize;
 
 const LOGPROB_BOUND: f32 = 2e-2;
@@ -188,7 +188,7 @@ fn argmax_head_continues_as_the_full_unembedding() {
                 let next = model.forward_heads(&mut batch, &vec![Head::Argmax; pair.len()]).unwrap();
                 for ((n, out), input) in next.into_iter().zip(&mut greedy).zip(&mut inputs) {
                     let token = match n {
-                        Next::Argmax(t) => {
+                        Next::Token(t) => {
                             from_head += 1;
                             t
                         }
@@ -223,6 +223,43 @@ fn argmax_head_needs_a_bf16_or_12_bit_unembedding() {
     assert_eq!(model.add_argmax_head().unwrap(), None);
     let mut model = GptOss::load_with(&dir, &ckpt, DenseFormat::Q12).unwrap();
     assert_eq!(model.add_argmax_head().unwrap(), Some(model.config().vocab_size * 4));
+}
+
+/// Sampling at a temperature alone through the argmax head (the Gumbel-max
+/// race) draws token for token what the race over the full logits draws
+/// with the same keys, from a bf16 and from a 12-bit unembedding.
+#[test]
+fn argmax_head_races_as_the_full_unembedding() {
+    for dense in [DenseFormat::Bf16, DenseFormat::Q12] {
+        let dir = fixture("tiny-b");
+        let ckpt = Checkpoint::open(&dir).unwrap();
+        let full = GptOss::load_with(&dir, &ckpt, dense).unwrap();
+        let mut with_head = GptOss::load_with(&dir, &ckpt, dense).unwrap();
+        with_head.add_argmax_head().unwrap().unwrap();
+        let prompt = goldens(&dir).prompts[0].prompt.clone();
+        for (seed, temperature) in [(1, 1.0f32), (2, 0.6), (3, 1.8)] {
+            let (mut full_cache, mut head_cache) = (full.new_cache(), with_head.new_cache());
+            let (mut full_input, mut head_input) = (prompt.clone(), prompt.clone());
+            let mut from_head = 0;
+            for step in 0..24 {
+                let key = gumbel::step_key(seed, step);
+                let logits = full.forward(&mut [SequenceInput { tokens: full_input, cache: &mut full_cache }]).unwrap();
+                let want = gumbel::race(&logits[0], 1.0 / f64::from(temperature), key).unwrap();
+                let head = Head::Sample { temperature, key };
+                let batch = &mut [SequenceInput { tokens: head_input, cache: &mut head_cache }];
+                let got = match with_head.forward_heads(batch, &[head]).unwrap().remove(0) {
+                    Next::Token(t) => {
+                        from_head += 1;
+                        t
+                    }
+                    Next::Logits(l) => gumbel::race(&l, 1.0 / f64::from(temperature), key).unwrap(),
+                };
+                assert_eq!(got, want, "{dense}, seed {seed}, step {step}");
+                (full_input, head_input) = (vec![want], vec![got]);
+            }
+            assert!(from_head > 0, "{dense}: the argmax head was never used");
+        }
+    }
 }
 
 #[test]

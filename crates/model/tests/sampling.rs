@@ -354,3 +354,50 @@ fn validate_rejects_each_bad_value_naming_the_parameter() {
         assert!(message.contains(name), "{message:?} should name {name}");
     }
 }
+
+#[test]
+fn the_race_needs_a_temperature_alone() {
+    let d = SamplingParams::default;
+    assert!(d().race_suffices() && d().race_suffices() != d().argmax_suffices());
+    let not_alone = [
+        SamplingParams { temperature: 0.0, ..d() },
+        SamplingParams { top_p: 0.9, ..d() },
+        SamplingParams { top_k: Some(40), ..d() },
+        SamplingParams { min_p: 0.05, ..d() },
+        SamplingParams { presence_penalty: 0.5, ..d() },
+        SamplingParams { frequency_penalty: -0.5, ..d() },
+        SamplingParams { logprobs: true, ..d() },
+    ];
+    for p in not_alone {
+        assert!(!p.race_suffices(), "{p:?}");
+    }
+}
+
+#[test]
+fn race_draws_from_the_softmax_with_keys_from_the_seed() {
+    let logits = [2.0f32, 1.0, 0.0, -1.0, f32::NAN];
+    let mut sampler = Sampler::new(params(1.0, 5));
+    let mut counts = [0usize; 5];
+    let draws = 20_000;
+    for step in 0..draws {
+        let key = sampler.race_key(step);
+        let s = sampler.sample_race(&mut logits.to_vec(), key);
+        counts[s.token as usize] += 1;
+        let want = log_softmax(&logits[..4])[s.token as usize];
+        assert!((s.logprob - want).abs() < 1e-5, "{} vs {want}", s.logprob);
+        assert!(s.top_logprobs.is_empty());
+    }
+    assert_eq!(counts[4], 0, "a NaN logit never wins");
+    let p = softmax(&logits[..4]);
+    for (f, p) in frequencies(&counts[..4]).iter().zip(&p) {
+        assert!((f - p).abs() < 0.015, "{counts:?} vs {p}");
+    }
+    // The same seed gives the same keys, another seed others.
+    let (a, b) = (Sampler::new(params(1.0, 5)), Sampler::new(params(1.0, 6)));
+    assert_eq!(a.race_key(3), sampler.race_key(3));
+    assert_ne!(a.race_key(3), b.race_key(3));
+    assert_ne!(a.race_key(3), a.race_key(4));
+    // No finite logit: token 0, as `sample` gives.
+    let s = sampler.sample_race(&mut [f32::NEG_INFINITY, f32::NAN], 1);
+    assert_eq!((s.token, s.logprob), (0, -(2f32.ln())));
+}

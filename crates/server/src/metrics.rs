@@ -10,7 +10,8 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub prompt_tokens: IntCounter,
     pub generated_tokens: IntCounter,
-    /// Greedy tokens the argmax head found without computing every logit (`--argmax-head`).
+    /// Tokens the argmax head chose (greedy, or drawn by the Gumbel-max race) without computing every logit
+    /// (`--argmax-head`).
     pub argmax_head_tokens: IntCounter,
     /// Seconds from a request's arrival at the engine to its first generated token.
     pub time_to_first_token: Histogram,
@@ -44,7 +45,7 @@ impl Metrics {
                 generated_tokens: IntCounter::new("generation_tokens_total", "Tokens generated")?,
                 argmax_head_tokens: IntCounter::new(
                     "argmax_head_tokens_total",
-                    "Greedy tokens found through the argmax head, without computing every logit",
+                    "Tokens the argmax head chose (greedy, or drawn by the Gumbel-max race), without computing every logit",
                 )?,
                 time_to_first_token: histogram(
                     "time_to_first_token_seconds",

@@ -4,6 +4,10 @@
 //! whose interval reaches the best lower bound get their exact logit. The
 //! winner is the exact argmax, as the full unembedding would pick it.
 //!
+//! A temperature sample works the same way, as the argmax of `l / T` plus
+//! each row's Gumbel noise ([`crate::gumbel`]): the bounds scale by `1 / T`
+//! and the noise is known exactly for every row.
+//!
 //! The 8-bit view is, for a bf16 unembedding, a copy ([`Q8Matrix`], 1.125
 //! bytes per weight, read instead of 2) and, for a 12-bit one, its own high
 //! plane ([`mxfp4::Q12Coarse`], 1.0625 bytes per weight read instead of
@@ -23,11 +27,15 @@
 //!   `sum |w| |x| <= 128 d * |x|_1` for these row lengths; the bound uses
 //!   `1e-3` to cover longer rows' sums too.
 
+use std::cmp::Ordering;
+
 use half::bf16;
 use mxfp4::format::BLOCK_ELEMS;
 use mxfp4::{Bf16Matrix, Q8Matrix, Weights};
+use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::gumbel::{self, NOISE_MAX, NOISE_MIN};
 use crate::sampling::argmax;
 
 /// Most candidate rows worth gathering and computing exactly; past this (activations
@@ -36,6 +44,20 @@ const MAX_CANDIDATES: usize = 4096;
 
 /// How many steps of a 12-bit block one step of its high plane spans.
 const Q12_COARSE_STEPS: f32 = 16.0;
+
+/// Added to each race score's bound, for the rounding of the f64 sums that
+/// make it (far below this at any logit a model produces).
+const SCORE_MARGIN: f64 = 1e-6;
+
+/// How a row's token is picked from its logits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pick {
+    /// The largest logit, the lowest id on ties ([`crate::sampling`]'s argmax).
+    Argmax,
+    /// The winner of the Gumbel-max race at temperature
+    /// `1 / inverse_temperature` under `key` ([`gumbel::race`]).
+    Race { inverse_temperature: f64, key: u64 },
+}
 
 pub struct ArgmaxHead {
     /// The 8-bit copy of a bf16 unembedding; `None` for a 12-bit one, whose
@@ -70,13 +92,15 @@ impl ArgmaxHead {
         self.copy.as_ref().map_or(0, Q8Matrix::byte_len) + self.row_step.len() * size_of::<f32>()
     }
 
-    /// For each of the `n` activation rows of `x` (`n x hidden`), the row
-    /// of `unembedding` (the matrix this was made from) with the largest
-    /// `unembedding . x`, lowest index on ties, as `mxfp4::linear` of that
-    /// one activation row computes it; `None` where no logit is finite or
-    /// the activations leave the bound too loose to save anything. The
-    /// 8-bit view is read once for all of them.
-    pub fn argmax(&self, unembedding: Weights<'_>, x: &[f32], n: usize) -> Vec<Option<u32>> {
+    /// For each activation row `t` of `x` (`picks.len() x hidden`), the row
+    /// of `unembedding` (the matrix this was made from) that `picks[t]`
+    /// takes from the logits `unembedding . x_t` as `mxfp4::linear` of that
+    /// one activation row computes them (NaN logits read as `-inf`, `+inf`
+    /// as `f32::MAX`, as the sampler reads them); `None` where no logit is
+    /// finite or the activations leave the bound too loose to save anything.
+    /// The 8-bit view is read once for all of them.
+    pub fn choose(&self, unembedding: Weights<'_>, x: &[f32], picks: &[Pick]) -> Vec<Option<u32>> {
+        let n = picks.len();
         let approx_weights = match (unembedding, &self.copy) {
             (Weights::Bf16(_), Some(copy)) => Weights::Q8(copy),
             (Weights::Q12(head), None) => Weights::Q12Coarse(head.coarse()),
@@ -88,26 +112,64 @@ impl ArgmaxHead {
         mxfp4::linear(approx_weights, x, n, None, &mut approx);
         x.chunks_exact(unembedding.cols())
             .zip(approx.chunks_exact(vocab))
-            .map(|(x, approx)| self.resolve(unembedding, x, approx))
+            .zip(picks)
+            .map(|((x, approx), &pick)| self.resolve(unembedding, x, approx, pick))
             .collect()
     }
 
-    /// The exact argmax for activations `x` whose approximate logits are `approx`.
-    fn resolve(&self, unembedding: Weights<'_>, x: &[f32], approx: &[f32]) -> Option<u32> {
+    /// The row `pick` takes for activations `x` whose approximate logits are `approx`.
+    fn resolve(&self, unembedding: Weights<'_>, x: &[f32], approx: &[f32], pick: Pick) -> Option<u32> {
         let radius_per_step = radius_per_step(x)?;
-        let bounds = approx.iter().zip(&self.row_step).map(|(&a, &d)| (a, d * radius_per_step));
-        // NaN lower bounds (rows with a non-finite weight) never set the bar.
-        let bar = bounds.clone().map(|(a, r)| a - r).fold(f32::NEG_INFINITY, f32::max);
-        // A NaN upper bound is not below the bar: such rows are computed exactly.
-        let below = |a: f32, r: f32| (a + r).partial_cmp(&bar) == Some(std::cmp::Ordering::Less);
-        let candidates: Vec<usize> = bounds.enumerate().filter(|&(_, (a, r))| !below(a, r)).map(|(i, _)| i).collect();
+        let candidates = match pick {
+            Pick::Argmax => self.argmax_candidates(approx, radius_per_step),
+            Pick::Race { inverse_temperature, key } => {
+                self.race_candidates(approx, radius_per_step, inverse_temperature, key)
+            }
+        };
         if candidates.len() > MAX_CANDIDATES {
             return None;
         }
         let exact = exact_logits(unembedding, &candidates, x)?;
-        // The sampler's own argmax: the same tie rule as over the full logits.
-        let best = argmax(&exact) as usize;
-        (exact.get(best).is_some_and(|&l| l > f32::NEG_INFINITY)).then(|| candidates[best] as u32)
+        match pick {
+            Pick::Argmax => {
+                // The sampler's own argmax: the same tie rule as over the full logits.
+                let best = argmax(&exact) as usize;
+                exact.get(best).is_some_and(|&l| l > f32::NEG_INFINITY).then(|| candidates[best] as u32)
+            }
+            Pick::Race { inverse_temperature, key } => {
+                let rows = candidates.iter().zip(&exact).map(|(&row, &l)| (row as u32, l));
+                gumbel::winner(rows, inverse_temperature, key)
+            }
+        }
+    }
+
+    /// Rows whose logit could be the largest: those whose upper bound reaches the best lower bound.
+    fn argmax_candidates(&self, approx: &[f32], radius_per_step: f32) -> Vec<usize> {
+        let bounds = approx.iter().zip(&self.row_step).map(|(&a, &d)| (a, d * radius_per_step));
+        // NaN lower bounds (rows with a non-finite weight) never set the bar.
+        let bar = bounds.clone().map(|(a, r)| a - r).fold(f32::NEG_INFINITY, f32::max);
+        // A NaN upper bound is not below the bar: such rows are computed exactly.
+        let below = |a: f32, r: f32| (a + r).partial_cmp(&bar) == Some(Ordering::Less);
+        bounds.enumerate().filter(|&(_, (a, r))| !below(a, r)).map(|(i, _)| i).collect()
+    }
+
+    /// Rows that could win the race: the same test on the scores `a / T + noise`. Rows too far
+    /// below the largest approximate logit for any noise to lift them get no noise computed.
+    fn race_candidates(&self, approx: &[f32], radius_per_step: f32, inverse_temperature: f64, key: u64) -> Vec<usize> {
+        let radius = |i: usize| f64::from(self.row_step[i] * radius_per_step) * inverse_temperature + SCORE_MARGIN;
+        let centre = |i: usize| f64::from(approx[i]) * inverse_temperature;
+        let top = argmax(approx) as usize;
+        // The top row scores at least this, whatever its noise.
+        let floor = centre(top) - radius(top) + NOISE_MIN;
+        // NaN never counts as below: such rows stay.
+        let below = |a: f64, b: f64| a.partial_cmp(&b) == Some(Ordering::Less);
+        let hopeful: Vec<usize> =
+            (0..approx.len()).filter(|&i| !below(centre(i) + radius(i) + NOISE_MAX, floor)).collect();
+        let noise: Vec<f64> = hopeful.par_iter().with_min_len(4096).map(|&i| gumbel::noise(key, i as u32)).collect();
+        let bounds = hopeful.iter().zip(&noise).map(|(&i, &g)| (i, centre(i) + g, radius(i)));
+        // As for the argmax: NaN bounds never set the bar and are always candidates.
+        let bar = bounds.clone().map(|(_, s, r)| s - r).fold(f64::NEG_INFINITY, f64::max);
+        bounds.filter(|&(_, s, r)| !below(s + r, bar)).map(|(i, _, _)| i).collect()
     }
 }
 
@@ -164,10 +226,14 @@ mod tests {
             .collect()
     }
 
-    fn full_argmax(head: Weights<'_>, x: &[f32]) -> u32 {
+    fn full_logits(head: Weights<'_>, x: &[f32]) -> Vec<f32> {
         let mut logits = vec![0.0f32; head.rows()];
         mxfp4::linear(head, x, 1, None, &mut logits);
-        argmax(&logits)
+        logits
+    }
+
+    fn full_argmax(head: Weights<'_>, x: &[f32]) -> u32 {
+        argmax(&full_logits(head, x))
     }
 
     /// `check(unembedding, head, name)` for the bf16 matrix of `data` and its 12-bit requantization.
@@ -186,12 +252,38 @@ mod tests {
         for_each_format(&data, rows, cols, |head, argmax, name| {
             for seed in 0..40 {
                 let x = random(cols, 100 + seed, 4.0);
-                assert_eq!(argmax.argmax(head, &x, 1), [Some(full_argmax(head, &x))], "{name}, seed {seed}");
+                assert_eq!(
+                    argmax.choose(head, &x, &[Pick::Argmax]),
+                    [Some(full_argmax(head, &x))],
+                    "{name}, seed {seed}"
+                );
             }
             // Several activation rows share one pass over the 8-bit view.
             let xs = random(3 * cols, 99, 4.0);
             let want: Vec<Option<u32>> = xs.chunks(cols).map(|x| Some(full_argmax(head, x))).collect();
-            assert_eq!(argmax.argmax(head, &xs, 3), want);
+            assert_eq!(argmax.choose(head, &xs, &[Pick::Argmax; 3]), want);
+        });
+    }
+
+    #[test]
+    fn races_as_over_the_full_unembedding() {
+        let (rows, cols) = (3000, 256);
+        let data: Vec<bf16> = random(rows * cols, 2, 0.2).into_iter().map(bf16::from_f32).collect();
+        for_each_format(&data, rows, cols, |head, argmax, name| {
+            for (seed, temperature) in (0..60).zip([0.3, 1.0, 2.5].into_iter().cycle()) {
+                // Logits spread over tens of nats too: most rows are then too far behind for any noise.
+                let x = random(cols, 500 + seed, if seed % 2 == 0 { 4.0 } else { 24.0 });
+                let (inverse_temperature, key) = (1.0 / temperature, gumbel::step_key(seed, 0));
+                let want = gumbel::race(&full_logits(head, &x), inverse_temperature, key);
+                let got = argmax.choose(head, &x, &[Pick::Race { inverse_temperature, key }]);
+                assert_eq!(got, [want], "{name}, seed {seed}, temperature {temperature}");
+            }
+            // An argmax and a race in one pass.
+            let xs = random(2 * cols, 98, 4.0);
+            let key = gumbel::step_key(9, 4);
+            let want = [Some(full_argmax(head, &xs[..cols])), gumbel::race(&full_logits(head, &xs[cols..]), 1.0, key)];
+            let picks = [Pick::Argmax, Pick::Race { inverse_temperature: 1.0, key }];
+            assert_eq!(argmax.choose(head, &xs, &picks), want, "{name}");
         });
     }
 
@@ -210,13 +302,22 @@ mod tests {
         for_each_format(&data, rows, cols, |head, argmax, name| {
             for seed in 0..20 {
                 let x = random(cols, 300 + seed, 2.0);
-                assert_eq!(argmax.argmax(head, &x, 1), [Some(full_argmax(head, &x))], "{name}, seed {seed}");
+                assert_eq!(
+                    argmax.choose(head, &x, &[Pick::Argmax]),
+                    [Some(full_argmax(head, &x))],
+                    "{name}, seed {seed}"
+                );
+                // At a low temperature the noise rarely outweighs the differences in the low bits.
+                let (inverse_temperature, key) = (1e6, gumbel::step_key(seed, 1));
+                let want = gumbel::race(&full_logits(head, &x), inverse_temperature, key);
+                let got = argmax.choose(head, &x, &[Pick::Race { inverse_temperature, key }]);
+                assert_eq!(got, [want], "{name}, seed {seed}, race");
             }
         });
         // Identical rows: the lowest index wins, as in the full argmax.
         let same = vec![bf16::from_f32(0.5); 4 * cols];
         for_each_format(&same, 4, cols, |head, argmax, name| {
-            assert_eq!(argmax.argmax(head, &base, 1), [Some(0)], "{name}")
+            assert_eq!(argmax.choose(head, &base, &[Pick::Argmax]), [Some(0)], "{name}")
         });
     }
 
@@ -227,19 +328,27 @@ mod tests {
         let mut x = random(cols, 10, 1.0);
         x[5] = f32::NAN;
         for_each_format(&data, 3, cols, |head, argmax, name| {
-            assert_eq!(
-                argmax.argmax(head, &x, 1),
-                [None],
-                "{name}: NaN activations leave the choice to the full logits"
-            );
+            for pick in [Pick::Argmax, Pick::Race { inverse_temperature: 1.0, key: 1 }] {
+                assert_eq!(
+                    argmax.choose(head, &x, &[pick]),
+                    [None],
+                    "{name}: NaN activations leave the choice to the full logits"
+                );
+            }
         });
         // A row with a NaN weight has a NaN logit: it never wins.
         data[cols + 3] = bf16::NAN;
         let x = random(cols, 11, 1.0);
         for_each_format(&data, 3, cols, |head, argmax, name| {
-            let got = argmax.argmax(head, &x, 1)[0].unwrap();
+            let got = argmax.choose(head, &x, &[Pick::Argmax])[0].unwrap();
             assert_ne!(got, 1, "{name}");
             assert_eq!(got, full_argmax(head, &x), "{name}");
+            for step in 0..20 {
+                let (inverse_temperature, key) = (0.5, gumbel::step_key(5, step));
+                let got = argmax.choose(head, &x, &[Pick::Race { inverse_temperature, key }])[0];
+                assert!(got.is_some_and(|row| row != 1), "{name}: {got:?}");
+                assert_eq!(got, gumbel::race(&full_logits(head, &x), inverse_temperature, key), "{name}");
+            }
         });
     }
 
@@ -255,6 +364,6 @@ mod tests {
         assert!(ArgmaxHead::new("w", Weights::Q8(&q8)).unwrap().is_none());
         // Used with another unembedding than its own, it leaves every choice to the full logits.
         let head = ArgmaxHead::new("w", Weights::Q12(&q12)).unwrap().unwrap();
-        assert_eq!(head.argmax(Weights::Bf16(bf16), &random(2 * cols, 6, 1.0), 2), [None, None]);
+        assert_eq!(head.choose(Weights::Bf16(bf16), &random(2 * cols, 6, 1.0), &[Pick::Argmax; 2]), [None, None]);
     }
 }

@@ -15,15 +15,16 @@ pub struct WeightArgs {
     /// few streams. With many concurrent streams arithmetic limits it, and bf16 computes faster.
     #[arg(long, value_name = "FORMAT", default_value_t = DenseFormat::Bf16)]
     pub dense_weights: DenseFormat,
-    /// Find the next token of greedy requests (temperature 0) that ask for no log-probabilities,
-    /// penalties or logit bias from an 8-bit view of the unembedding: each vocabulary row gets an
-    /// approximate logit with a rigorous error bound, and only the rows that could still be the
-    /// largest get their exact logit. The tokens are exactly those of the full unembedding. With
-    /// `--dense-weights bf16` the view is an 8-bit copy (0.65 GB more memory for gpt-oss-20b and
-    /// -120b) read instead of the 1.16 GB bf16 unembedding; with `q12` it is the 12-bit values'
-    /// own high bytes (no more memory), read instead of 0.91 GB. Either way one stream decodes
-    /// ~10 % faster where memory bandwidth limits it. Up to 2 concurrent greedy sequences use it;
-    /// other requests compute every logit as before. Not with `q8`.
+    /// Find the next token from an 8-bit view of the unembedding: each vocabulary row gets an approximate
+    /// logit with a rigorous error bound, and only the rows that could still win get their exact logit. For
+    /// greedy requests (temperature 0) the token is exactly the full unembedding's argmax. Requests that sample
+    /// at a temperature alone (top_p 1, no top_k, min_p, penalties, log-probabilities or logit bias: gpt-oss's
+    /// defaults) draw by the Gumbel-max race, an exact draw from the same distribution whose per-token noise
+    /// the bound carries over to; a seed gives the same tokens whether the head or the full logits decide a
+    /// step (other tokens than without this flag). With `--dense-weights bf16` the view is an 8-bit copy
+    /// (0.65 GB more memory for gpt-oss-20b and -120b) read instead of the 1.16 GB bf16 unembedding; with
+    /// `q12` it is the 12-bit values' own high bytes (no more memory), read instead of 0.91 GB. Up to 2
+    /// concurrent sequences use it; other requests compute every logit as before. Not with `q8`.
     #[arg(long)]
     pub argmax_head: bool,
 }

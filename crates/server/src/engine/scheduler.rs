@@ -37,8 +37,8 @@ pub struct EngineOptions {
     pub prefetch: bool,
     /// How the dense projections are held (see [`DenseFormat`]).
     pub dense: DenseFormat,
-    /// Find greedy requests' tokens through an 8-bit view of the unembedding (see
-    /// [`GptOss::add_argmax_head`]).
+    /// Find greedy requests' tokens, and those of requests that sample at a temperature alone (by the
+    /// Gumbel-max race), through an 8-bit view of the unembedding (see [`GptOss::add_argmax_head`]).
     pub argmax_head: bool,
 }
 
@@ -261,7 +261,8 @@ impl Scheduler<'_> {
     fn admit(&self, job: Job, running: &mut Vec<Sequence>) {
         self.shared.waiting.fetch_sub(1, Ordering::SeqCst);
         let no_tokens = job.request.max_tokens == 0;
-        let mut sequence = Sequence::new(job.request, self.model.new_cache(), job.tx, job.queued_at);
+        let races = self.options.argmax_head;
+        let mut sequence = Sequence::new(job.request, self.model.new_cache(), job.tx, job.queued_at, races);
         if no_tokens {
             sequence.finish(FinishReason::Length);
         }

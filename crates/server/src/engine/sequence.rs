@@ -18,6 +18,9 @@ pub struct Sequence {
     next: Option<u32>,
     pub cache: Cache,
     sampler: Sampler,
+    /// Whether tokens that the Gumbel-max race can draw are drawn by it (the engine has the argmax head): the
+    /// same seed then gives the same tokens whether the head or the full logits decide a step.
+    races: bool,
     tx: mpsc::UnboundedSender<TokenEvent>,
     queued_at: Instant,
     last_token_at: Option<Instant>,
@@ -30,8 +33,10 @@ impl Sequence {
         cache: Cache,
         tx: mpsc::UnboundedSender<TokenEvent>,
         queued_at: Instant,
+        races: bool,
     ) -> Self {
         let sampler = Sampler::new(request.sampling.clone());
+        let races = races && sampler.params().race_suffices() && request.logit_bias.is_empty();
         Sequence {
             request,
             prefilled: 0,
@@ -39,6 +44,7 @@ impl Sequence {
             next: None,
             cache,
             sampler,
+            races,
             tx,
             queued_at,
             last_token_at: None,
@@ -73,11 +79,23 @@ impl Sequence {
 
     /// What the step feeding `fed` tokens needs from the model: the most likely token is enough when nothing
     /// is sampled from this step (the prompt goes on) or when the sampler would take the argmax of the logits
-    /// as they come (greedy, without log-probabilities, penalties or logit bias).
+    /// as they come (greedy, without log-probabilities, penalties or logit bias), and the race's winner when
+    /// the sequence races.
     pub fn head(&self, fed: usize) -> Head {
         let samples = self.next.is_some() || self.prefilled + fed >= self.request.prompt.len();
         let argmax_suffices = self.sampler.params().argmax_suffices() && self.request.logit_bias.is_empty();
-        if samples && !argmax_suffices { Head::Logits } else { Head::Argmax }
+        if !samples || argmax_suffices {
+            Head::Argmax
+        } else if self.races {
+            Head::Sample { temperature: self.sampler.params().temperature, key: self.race_key() }
+        } else {
+            Head::Logits
+        }
+    }
+
+    /// The key of the race that draws the next token.
+    fn race_key(&self) -> u64 {
+        self.sampler.race_key(self.generated.len())
     }
 
     /// Takes the model's result for the step that fed `fed` tokens. Once the prompt is complete, samples a
@@ -97,10 +115,15 @@ impl Sequence {
                         *logit += bias;
                     }
                 }
-                self.sampler.sample(&mut logits, &self.generated)
+                if self.races {
+                    let key = self.race_key();
+                    self.sampler.sample_race(&mut logits, key)
+                } else {
+                    self.sampler.sample(&mut logits, &self.generated)
+                }
             }
-            // Only asked for where the sampler would take this argmax: no log-probability is reported.
-            Next::Argmax(token) => {
+            // Only asked for where the sampler would take this token: no log-probability is reported.
+            Next::Token(token) => {
                 metrics.argmax_head_tokens.inc();
                 Sampled { token, logprob: f32::NAN, top_logprobs: Vec::new() }
             }
