@@ -16,14 +16,26 @@ pub(crate) const NOISE_MAX: f64 = 37.5;
 
 /// Token `token`'s noise under `key`.
 pub fn noise(key: u64, token: u32) -> f64 {
-    -(-uniform(key, token).ln()).ln()
+    noise_of(uniform(key, token))
+}
+
+/// The noise of uniform `u`: increasing in `u`.
+#[inline]
+pub(crate) fn noise_of(u: f64) -> f64 {
+    -(-u.ln()).ln()
+}
+
+/// The uniform whose noise is `g` ([`noise_of`]'s inverse).
+#[inline]
+pub(crate) fn uniform_of(g: f64) -> f64 {
+    (-(-g).exp()).exp()
 }
 
 /// A uniform in `(0, 1)`, from SplitMix64's output for state
 /// `key + (token + 1) * gamma` (token `i` gets the `i`-th value of the
 /// generator seeded with `key`): its top 52 bits and a half, exact in f64,
 /// so that `u` is never 1.
-fn uniform(key: u64, token: u32) -> f64 {
+pub(crate) fn uniform(key: u64, token: u32) -> f64 {
     let mut z = key.wrapping_add((u64::from(token) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -32,7 +32,6 @@ use std::cmp::Ordering;
 use half::bf16;
 use mxfp4::format::BLOCK_ELEMS;
 use mxfp4::{Bf16Matrix, Q8Matrix, Weights};
-use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::gumbel::{self, NOISE_MAX, NOISE_MIN};
@@ -154,22 +153,43 @@ impl ArgmaxHead {
     }
 
     /// Rows that could win the race: the same test on the scores `a / T + noise`. Rows too far
-    /// below the largest approximate logit for any noise to lift them get no noise computed.
+    /// below the largest approximate logit for any noise to lift them are dropped first; then a
+    /// first bar, from two rows, tells the least uniform a row needs to reach it, and only the rows
+    /// at or above it get their noise (two logarithms) computed.
     fn race_candidates(&self, approx: &[f32], radius_per_step: f32, inverse_temperature: f64, key: u64) -> Vec<usize> {
         let radius = |i: usize| f64::from(self.row_step[i] * radius_per_step) * inverse_temperature + SCORE_MARGIN;
         let centre = |i: usize| f64::from(approx[i]) * inverse_temperature;
-        let top = argmax(approx) as usize;
-        // The top row scores at least this, whatever its noise.
-        let floor = centre(top) - radius(top) + NOISE_MIN;
+        let lower = |i: usize, g: f64| centre(i) + g - radius(i);
+        let upper = |i: usize, g: f64| centre(i) + g + radius(i);
         // NaN never counts as below: such rows stay.
         let below = |a: f64, b: f64| a.partial_cmp(&b) == Some(Ordering::Less);
-        let hopeful: Vec<usize> =
-            (0..approx.len()).filter(|&i| !below(centre(i) + radius(i) + NOISE_MAX, floor)).collect();
-        let noise: Vec<f64> = hopeful.par_iter().with_min_len(4096).map(|&i| gumbel::noise(key, i as u32)).collect();
-        let bounds = hopeful.iter().zip(&noise).map(|(&i, &g)| (i, centre(i) + g, radius(i)));
-        // As for the argmax: NaN bounds never set the bar and are always candidates.
-        let bar = bounds.clone().map(|(_, s, r)| s - r).fold(f64::NEG_INFINITY, f64::max);
-        bounds.filter(|&(_, s, r)| !below(s + r, bar)).map(|(i, _, _)| i).collect()
+        let top = argmax(approx) as usize;
+        // The top row scores at least this, whatever its noise.
+        let floor = lower(top, NOISE_MIN);
+        let hopeful = |i: &usize| !below(upper(*i, NOISE_MAX), floor);
+        // One pass for the row of the largest uniform (the largest noise) and the highest upper bound
+        // without noise; the top row and that one bound the bar from below.
+        let (mut luckiest, mut highest) = ((0.0f64, top), f64::NEG_INFINITY);
+        for i in (0..approx.len()).filter(hopeful) {
+            let u = gumbel::uniform(key, i as u32);
+            if u > luckiest.0 {
+                luckiest = (u, i);
+            }
+            // (f64::max ignores NaN, as every bar and bound below does: such rows never set them.)
+            highest = highest.max(upper(i, 0.0));
+        }
+        let first_bar = lower(top, gumbel::noise(key, top as u32)).max(lower(luckiest.1, gumbel::noise_of(luckiest.0)));
+        // Below this uniform, a row's upper bound stays under the first bar.
+        let least = gumbel::uniform_of(first_bar - highest - SCORE_MARGIN);
+        let unbounded = |i: usize| centre(i).is_nan() || radius(i).is_nan();
+        let contenders: Vec<(usize, f64)> = (0..approx.len())
+            .filter(hopeful)
+            .map(|i| (i, gumbel::uniform(key, i as u32)))
+            .filter(|&(i, u)| u >= least || unbounded(i))
+            .map(|(i, u)| (i, gumbel::noise_of(u)))
+            .collect();
+        let bar = contenders.iter().map(|&(i, g)| lower(i, g)).fold(first_bar, f64::max);
+        contenders.into_iter().filter(|&(i, g)| !below(upper(i, g), bar)).map(|(i, _)| i).collect()
     }
 }
 
