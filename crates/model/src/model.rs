@@ -84,8 +84,9 @@ pub enum Next {
 }
 
 /// Most sequences whose next token [`Head::Argmax`] and [`Head::Sample`]
-/// find through the argmax head: with more, reading the whole unembedding once for all of
-/// them costs less than reading the 8-bit view once for each.
+/// find through the argmax head: with more, reading the whole unembedding
+/// once for all of them costs less than reading the 8-bit view once for
+/// each.
 const ARGMAX_HEAD_MAX_SEQUENCES: usize = 2;
 
 impl<'a> GptOss<'a> {
@@ -134,12 +135,11 @@ impl<'a> GptOss<'a> {
     /// Adds the argmax head ([`ArgmaxHead`]), through which [`Head::Argmax`]
     /// and [`Head::Sample`] find the next token of one or two sequences from
     /// an 8-bit view of the unembedding, with the same result as from every
-    /// logit.
-    /// For a bf16 unembedding the view is a copy (1.125 bytes per weight:
-    /// 0.65 GB for gpt-oss), read instead of 2 bytes per weight; a 12-bit
-    /// one's own high plane serves, read instead of 1.5625 bytes per weight.
-    /// Returns the bytes it holds beyond the unembedding, or `None` (and
-    /// adds nothing) for an 8-bit unembedding.
+    /// logit. For a bf16 unembedding the view is a copy (1.125 bytes per
+    /// weight: 0.65 GB for gpt-oss), read instead of 2 bytes per weight; a
+    /// 12-bit one's own high plane serves, read instead of 1.5625 bytes per
+    /// weight. Returns the bytes it holds beyond the unembedding, or `None`
+    /// (and adds nothing) for an 8-bit unembedding.
     pub fn add_argmax_head(&mut self) -> Result<Option<usize>> {
         let Some(argmax) = ArgmaxHead::new("unembedding", self.lm_head.weights())? else {
             return Ok(None);

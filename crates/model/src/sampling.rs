@@ -214,7 +214,7 @@ impl Sampler {
     /// an exact draw as [`Sampler::sample`]'s, and the token the argmax head
     /// finds for [`crate::Head::Sample`] with the same key. Penalties, top-k,
     /// top-p and min-p are not applied.
-    pub fn sample_race(&mut self, logits: &mut [f32], key: u64) -> Sampled {
+    pub fn sample_race(&self, logits: &mut [f32], key: u64) -> Sampled {
         let mut max = f32::NEG_INFINITY;
         for l in logits.iter_mut() {
             *l = if l.is_nan() { f32::NEG_INFINITY } else { l.min(f32::MAX) };

@@ -376,7 +376,7 @@ fn the_race_needs_a_temperature_alone() {
 #[test]
 fn race_draws_from_the_softmax_with_keys_from_the_seed() {
     let logits = [2.0f32, 1.0, 0.0, -1.0, f32::NAN];
-    let mut sampler = Sampler::new(params(1.0, 5));
+    let sampler = Sampler::new(params(1.0, 5));
     let mut counts = [0usize; 5];
     let draws = 20_000;
     for step in 0..draws {

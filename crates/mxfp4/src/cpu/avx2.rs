@@ -234,7 +234,63 @@ fn scaled_sum(w: [__m256i; 4], x: [__m256i; 4], xd: __m256, ws: __m256, acc: __m
     _mm256_fmadd_ps(_mm256_mul_ps(sum, xd), ws, acc)
 }
 
-super::dense_int_entry_points!();
+/// The 8-bit dense kernel's safe entry point (the AVX-512 table's too).
+pub(super) fn q8_dot(values: &[i8], scales: &[f32], xs: &[Q16Row<'_>], out: &mut [f32]) {
+    let nb = scales.len();
+    assert!(
+        values.len() == nb * BLOCK_ELEMS
+            && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
+    );
+    // SAFETY: the CPU reported AVX2 and FMA before a table holding this
+    // function was handed out (the AVX-512 one needs them too); the lengths
+    // the kernel reads were checked above.
+    unsafe {
+        match xs {
+            [x] => out[0] = q8_dot_n::<1>(values, scales, [*x])[0],
+            [x0, x1] => out[..2].copy_from_slice(&q8_dot_n::<2>(values, scales, [*x0, *x1])),
+            _ => unreachable!("at most {} activation rows per dot", crate::cpu::DOT_MAX_TOKENS),
+        }
+    }
+}
+
+/// The 12-bit dense kernel's safe entry point (the AVX-512 table's too).
+pub(super) fn q12_dot(high: &[i8], low: &[u8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]) {
+    use crate::q12::LOW_BLOCK_BYTES;
+    let nb = scales.len();
+    assert!(
+        high.len() == nb * BLOCK_ELEMS
+            && low.len() == nb * LOW_BLOCK_BYTES
+            && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
+    );
+    // SAFETY: the CPU reported AVX2 and FMA before a table holding this
+    // function was handed out (the AVX-512 one needs them too); the lengths
+    // the kernel reads were checked above.
+    unsafe {
+        match xs {
+            [x] => out[0] = q12_dot_n::<1>(high, low, scales, [*x])[0],
+            [x0, x1] => out[..2].copy_from_slice(&q12_dot_n::<2>(high, low, scales, [*x0, *x1])),
+            _ => unreachable!("at most {} activation rows per dot", crate::cpu::DOT_MAX_TOKENS),
+        }
+    }
+}
+
+/// The 12-bit coarse kernel's safe entry point (the AVX-512 table's too).
+pub(super) fn q12_coarse_dot(high: &[i8], scales: &[bf16], xs: &[Q16Row<'_>], out: &mut [f32]) {
+    let nb = scales.len();
+    assert!(
+        high.len() == nb * BLOCK_ELEMS && xs.iter().all(|x| x.values.len() >= nb * BLOCK_ELEMS && x.scales.len() >= nb)
+    );
+    // SAFETY: the CPU reported AVX2 and FMA before a table holding this
+    // function was handed out (the AVX-512 one needs them too); the lengths
+    // the kernel reads were checked above.
+    unsafe {
+        match xs {
+            [x] => out[0] = q12_coarse_dot_n::<1>(high, scales, [*x])[0],
+            [x0, x1] => out[..2].copy_from_slice(&q12_coarse_dot_n::<2>(high, scales, [*x0, *x1])),
+            _ => unreachable!("at most {} activation rows per dot", crate::cpu::DOT_MAX_TOKENS),
+        }
+    }
+}
 
 /// # Safety
 /// AVX2 and FMA present; `values` holds 32 values per scale, each `x` 32
