@@ -36,10 +36,7 @@ pub(crate) fn uniform_of(g: f64) -> f64 {
 /// generator seeded with `key`): its top 52 bits and a half, exact in f64,
 /// so that `u` is never 1.
 pub(crate) fn uniform(key: u64, token: u32) -> f64 {
-    let mut z = key.wrapping_add((u64::from(token) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
+    let z = splitmix64(key, u64::from(token) + 1);
     ((z >> 12) as f64 + 0.5) * (1.0 / (1u64 << 52) as f64)
 }
 
@@ -79,7 +76,12 @@ pub(crate) fn winner(tokens: impl Iterator<Item = (u32, f32)>, inverse_temperatu
 /// The key of step `step` of a sequence whose sampler was seeded with `seed`:
 /// one SplitMix64 value per step, apart from the sampler's own generator.
 pub fn step_key(seed: u64, step: usize) -> u64 {
-    let mut z = (seed ^ 0x6A09_E667_F3BC_C909).wrapping_add((step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    splitmix64(seed ^ 0x6A09_E667_F3BC_C909, step as u64)
+}
+
+/// SplitMix64's `i`-th output for state `seed`: `seed + i * gamma`, mixed.
+fn splitmix64(seed: u64, i: u64) -> u64 {
+    let mut z = seed.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

@@ -184,14 +184,10 @@ impl Sampler {
     pub fn sample(&mut self, logits: &mut [f32], previous_tokens: &[u32]) -> Sampled {
         let p = &self.params;
         apply_penalties(logits, previous_tokens, p.presence_penalty, p.frequency_penalty);
-        let mut max = f32::NEG_INFINITY;
-        for l in logits.iter_mut() {
-            *l = if l.is_nan() { f32::NEG_INFINITY } else { l.min(f32::MAX) };
-            max = max.max(*l);
-        }
+        let max = sanitize(logits);
         let n_top = if p.logprobs { p.top_logprobs } else { 0 };
         if max == f32::NEG_INFINITY {
-            let uniform = -(logits.len().max(1) as f32).ln();
+            let uniform = uniform_logprob(logits.len());
             let top_logprobs = (0..n_top.min(logits.len()) as u32).map(|i| (i, uniform)).collect();
             return Sampled { token: 0, logprob: uniform, top_logprobs };
         }
@@ -215,17 +211,13 @@ impl Sampler {
     /// finds for [`crate::Head::Sample`] with the same key. Penalties, top-k,
     /// top-p and min-p are not applied.
     pub fn sample_race(&self, logits: &mut [f32], key: u64) -> Sampled {
-        let mut max = f32::NEG_INFINITY;
-        for l in logits.iter_mut() {
-            *l = if l.is_nan() { f32::NEG_INFINITY } else { l.min(f32::MAX) };
-            max = max.max(*l);
-        }
+        let max = sanitize(logits);
         let inverse_temperature = 1.0 / f64::from(self.params.temperature.max(GREEDY_EPS));
         match gumbel::race(logits, inverse_temperature, key) {
             Some(token) => {
                 Sampled { token, logprob: logits[token as usize] - log_sum_exp(logits, max), top_logprobs: Vec::new() }
             }
-            None => Sampled { token: 0, logprob: -(logits.len().max(1) as f32).ln(), top_logprobs: Vec::new() },
+            None => Sampled { token: 0, logprob: uniform_logprob(logits.len()), top_logprobs: Vec::new() },
         }
     }
 
@@ -254,6 +246,22 @@ impl Sampler {
         let kept = ids.iter().map(|&i| (i, weights[i as usize])).filter(|&(_, w)| w >= min_p);
         (draw(&mut self.rng, kept).unwrap_or_else(|| argmax(logits)), lse)
     }
+}
+
+/// Turns NaN logits into `-inf` and `+inf` into `f32::MAX`; returns the largest.
+fn sanitize(logits: &mut [f32]) -> f32 {
+    let mut max = f32::NEG_INFINITY;
+    for l in logits.iter_mut() {
+        *l = if l.is_nan() { f32::NEG_INFINITY } else { l.min(f32::MAX) };
+        max = max.max(*l);
+    }
+    max
+}
+
+/// The log-probability of each of `n` tokens under a uniform distribution:
+/// what a draw reports when no logit is finite.
+fn uniform_logprob(n: usize) -> f32 {
+    -(n.max(1) as f32).ln()
 }
 
 /// Subtracts `frequency x count + presence` from each previously seen token's logit.

@@ -20,7 +20,7 @@ use crate::cpu::{DotShape, Isa, Kernels, Mxfp4Decode, NATURAL_ORDER, NATURAL_Q16
 use crate::format::Mxfp4Matrix;
 use crate::q8::Q8Matrix;
 use crate::q12::{Q12Coarse, Q12Matrix};
-use crate::quant::{Q16Row, Q16Rows};
+use crate::quant::{Q16Layout, Q16Row, Q16Rows};
 
 /// A weight matrix in one of the formats the kernels compute from.
 #[derive(Clone, Copy, Debug)]
@@ -126,13 +126,9 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
         // dequantizing every panel for the GEMM.
         match w {
             Weights::Mxfp4(m) => match kernels.mxfp4_decode {
-                Mxfp4Decode::Q16(q16) => {
-                    let xq = Q16Rows::quantize(x, cols, &q16.layout);
-                    let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
-                    dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
-                        (q16.dot)(m.row_blocks(r.start), m.row_scales(r.start), pair, out)
-                    });
-                }
+                Mxfp4Decode::Q16(q16) => q16_dot_rows(x, n, cols, &q16.layout, bias, y, |r, pair, out| {
+                    (q16.dot)(m.row_blocks(r.start), m.row_scales(r.start), pair, out)
+                }),
                 Mxfp4Decode::F32(dot) => {
                     let xp = permute(x, cols, &kernels.mxfp4_order);
                     let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
@@ -146,28 +142,15 @@ pub fn linear_with<'a>(isa: Isa, w: impl Into<Weights<'a>>, x: &[f32], n: usize,
                 let xs: Vec<&[f32]> = xp.chunks_exact(cols).collect();
                 dot_rows(rows, &xs, kernels.bf16_dot_shape, bias, y, |r, xs, out| (kernels.bf16_dot)(&b, r, xs, out));
             }
-            Weights::Q8(q) => {
-                let xq = Q16Rows::quantize(x, cols, &NATURAL_Q16);
-                let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
-                dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
-                    (kernels.q8_dot)(q.row_values(r.start), q.row_scales(r.start), pair, out)
-                });
-            }
-            Weights::Q12(q) => {
-                let xq = Q16Rows::quantize(x, cols, &NATURAL_Q16);
-                let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
-                dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
-                    (kernels.q12_dot)(q.row_high(r.start), q.row_low(r.start), q.row_scales(r.start), pair, out)
-                });
-            }
-            Weights::Q12Coarse(c) => {
-                let xq = Q16Rows::quantize(x, cols, &NATURAL_Q16);
-                let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
-                let q = c.0;
-                dot_rows(rows, &xs, ONE_ROW, bias, y, |r, pair, out| {
-                    (kernels.q12_coarse_dot)(q.row_high(r.start), q.row_scales(r.start), pair, out)
-                });
-            }
+            Weights::Q8(q) => q16_dot_rows(x, n, cols, &NATURAL_Q16, bias, y, |r, pair, out| {
+                (kernels.q8_dot)(q.row_values(r.start), q.row_scales(r.start), pair, out)
+            }),
+            Weights::Q12(q) => q16_dot_rows(x, n, cols, &NATURAL_Q16, bias, y, |r, pair, out| {
+                (kernels.q12_dot)(q.row_high(r.start), q.row_low(r.start), q.row_scales(r.start), pair, out)
+            }),
+            Weights::Q12Coarse(Q12Coarse(q)) => q16_dot_rows(x, n, cols, &NATURAL_Q16, bias, y, |r, pair, out| {
+                (kernels.q12_coarse_dot)(q.row_high(r.start), q.row_scales(r.start), pair, out)
+            }),
         }
         return;
     }
@@ -288,6 +271,23 @@ fn row_blocks(y: &mut [f32], n: usize, block: usize) -> Vec<&mut [f32]> {
 /// the bias is added here. Every group of activation rows takes its turn
 /// on a group of weight rows before the next, so the weights are read from
 /// memory once and from L1 after that.
+/// [`dot_rows`] over the `n x cols` activations `x` rounded to 16-bit
+/// integers in `layout`, one weight row per call (the integer kernels'),
+/// into `y` (`n x rows`).
+fn q16_dot_rows(
+    x: &[f32],
+    n: usize,
+    cols: usize,
+    layout: &Q16Layout,
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    dot: impl Fn(Range<usize>, &[Q16Row<'_>], &mut [f32]) + Sync,
+) {
+    let xq = Q16Rows::quantize(x, cols, layout);
+    let xs: Vec<Q16Row<'_>> = (0..n).map(|t| xq.row(t)).collect();
+    dot_rows(y.len() / n, &xs, ONE_ROW, bias, y, dot);
+}
+
 fn dot_rows<X: Sync>(
     rows: usize,
     xs: &[X],

@@ -127,7 +127,7 @@ impl Q12Matrix {
 
     /// Row `r`'s scales, one per block of 32 values.
     #[inline]
-    pub fn row_scales(&self, r: usize) -> &[bf16] {
+    pub(crate) fn row_scales(&self, r: usize) -> &[bf16] {
         let blocks = self.cols / BLOCK_ELEMS;
         &self.scales[r * blocks..(r + 1) * blocks]
     }
@@ -140,9 +140,16 @@ impl Q12Matrix {
     /// Row `r` as f32 values, `cols` of them.
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
         let (high, low) = (self.row_high(r), self.row_low(r));
+        self.scale_blocks(r, out, |b| {
+            unpack_block(&high[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS], &low[b * LOW_BLOCK_BYTES..])
+        });
+    }
+
+    /// Writes block `b` of row `r` as f32 values, `values(b)` times the
+    /// block's scale, for every block of the row.
+    fn scale_blocks(&self, r: usize, out: &mut [f32], values: impl Fn(usize) -> [i16; BLOCK_ELEMS]) {
         for (b, (o, &d)) in out.chunks_exact_mut(BLOCK_ELEMS).zip(self.row_scales(r)).enumerate() {
-            let values = unpack_block(&high[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS], &low[b * LOW_BLOCK_BYTES..]);
-            for (o, &q) in o.iter_mut().zip(&values) {
+            for (o, &q) in o.iter_mut().zip(&values(b)) {
                 *o = f32::from(q) * d.to_f32();
             }
         }
@@ -166,12 +173,14 @@ impl Q12Coarse<'_> {
     /// Row `r` of coarse values as f32, `cols` of them.
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
         let high = self.0.row_high(r);
-        for (b, (o, &d)) in out.chunks_exact_mut(BLOCK_ELEMS).zip(self.0.row_scales(r)).enumerate() {
-            let values = coarse_block(&high[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS]);
-            for (o, &q) in o.iter_mut().zip(&values) {
-                *o = f32::from(q) * d.to_f32();
-            }
-        }
+        self.0.scale_blocks(r, out, |b| coarse_block(&high[b * BLOCK_ELEMS..(b + 1) * BLOCK_ELEMS]));
+    }
+
+    /// The step of each block of row `r`'s coarse values (16 times its
+    /// 12-bit scale): each coarse value is within half a step of its 12-bit
+    /// value and at most 128 steps in magnitude.
+    pub fn block_steps(&self, r: usize) -> impl Iterator<Item = f32> + '_ {
+        self.0.row_scales(r).iter().map(|d| d.to_f32() * 16.0)
     }
 }
 
@@ -284,9 +293,11 @@ mod tests {
                 let amax = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
                 let d = w.row_scales(r)[b].to_f32();
                 assert!(d >= amax / 2047.0 && d < amax / 2047.0 * 1.01, "scale {d} for maximum {amax}");
+                let step = w.coarse().block_steps(r).nth(b).unwrap();
+                assert_eq!(step, 16.0 * d);
                 for ((g, v), c) in got.iter().zip(want).zip(coarse) {
                     assert!((g - v).abs() <= d / 2.0 * 1.0001, "{g} vs {v} (block maximum {amax})");
-                    assert!((c - g).abs() <= 8.0 * d, "coarse {c} vs {g} (scale {d})");
+                    assert!((c - g).abs() <= step / 2.0 && c.abs() <= 128.0 * step, "coarse {c} vs {g} (step {step})");
                 }
             }
         }

@@ -41,9 +41,6 @@ use crate::sampling::argmax;
 /// that make the bound useless) the caller computes every logit instead.
 const MAX_CANDIDATES: usize = 4096;
 
-/// How many steps of a 12-bit block one step of its high plane spans.
-const Q12_COARSE_STEPS: f32 = 16.0;
-
 /// Added to each race score's bound, for the rounding of the f64 sums that
 /// make it (far below this at any logit a model produces).
 const SCORE_MARGIN: f64 = 1e-6;
@@ -78,8 +75,7 @@ impl ArgmaxHead {
                 Some(Self { copy: Some(copy), row_step })
             }
             Weights::Q12(head) => {
-                let step = |d: &bf16| d.to_f32() * Q12_COARSE_STEPS;
-                let row_step = (0..head.rows()).map(|r| largest(head.row_scales(r).iter().map(step))).collect();
+                let row_step = (0..head.rows()).map(|r| largest(head.coarse().block_steps(r))).collect();
                 Some(Self { copy: None, row_step })
             }
             Weights::Mxfp4(_) | Weights::Q8(_) | Weights::Q12Coarse(_) => None,
