@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 use std::cmp::Ordering;
 
 use crate::gumbel;
+use crate::model::Head;
 
 /// Temperatures below this are treated as 0 (greedy), as vLLM does.
 const GREEDY_EPS: f32 = 1e-5;
@@ -202,6 +203,22 @@ impl Sampler {
     /// seed gives the same keys.
     pub fn race_key(&self, step: usize) -> u64 {
         gumbel::step_key(self.seed, step)
+    }
+
+    /// What the forward pass before generated token number `step` needs to
+    /// compute: the most likely token where this sampler would take the
+    /// argmax of the logits as they come, the race's winner where `races`
+    /// (the caller draws every token by [`Sampler::sample_race`], as the
+    /// argmax head can for parameters where [`SamplingParams::race_suffices`]),
+    /// and every logit otherwise.
+    pub fn head(&self, races: bool, step: usize) -> Head {
+        if self.params.argmax_suffices() {
+            Head::Argmax
+        } else if races {
+            Head::Sample { temperature: self.params.temperature, key: self.race_key(step) }
+        } else {
+            Head::Logits
+        }
     }
 
     /// Draws the next token from `logits` (sanitized in place as by

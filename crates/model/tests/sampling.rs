@@ -2,6 +2,7 @@
 //! top-k / top-p / min-p truncation, temperature, penalties, logprobs,
 //! robustness to non-finite logits and parameter validation.
 
+use gpt_oss_model::Head;
 use gpt_oss_model::sampling::{Sampled, Sampler, SamplingError, SamplingParams};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -400,4 +401,18 @@ fn race_draws_from_the_softmax_with_keys_from_the_seed() {
     // No finite logit: token 0, as `sample` gives.
     let s = sampler.sample_race(&mut [f32::NEG_INFINITY, f32::NAN], 1);
     assert_eq!((s.token, s.logprob), (0, -(2f32.ln())));
+}
+
+/// A forward pass needs the argmax where the sampler would take it, the
+/// race's winner (keyed by the step) where the caller races, and every
+/// logit otherwise.
+#[test]
+fn the_head_follows_the_sampling_parameters() {
+    let greedy = Sampler::new(params(0.0, 7));
+    assert_eq!(greedy.head(true, 3), Head::Argmax);
+    assert_eq!(greedy.head(false, 3), Head::Argmax);
+    let sampled = Sampler::new(params(0.7, 7));
+    assert_eq!(sampled.head(true, 3), Head::Sample { temperature: 0.7, key: sampled.race_key(3) });
+    assert_ne!(sampled.race_key(3), sampled.race_key(4), "each step races under its own key");
+    assert_eq!(sampled.head(false, 3), Head::Logits);
 }

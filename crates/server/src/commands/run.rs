@@ -72,23 +72,13 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut sampler = Sampler::new(params);
     // With the argmax head, a draw at a temperature alone is the Gumbel-max race's, which the head can run.
     let races = args.weights.argmax_head && sampler.params().race_suffices();
-    let head_for = |sampler: &Sampler, generated: usize| {
-        let temperature = sampler.params().temperature;
-        if sampler.params().argmax_suffices() {
-            Head::Argmax
-        } else if races {
-            Head::Sample { temperature, key: sampler.race_key(generated) }
-        } else {
-            Head::Logits
-        }
-    };
     let mut cache = model.new_cache();
     let mut step =
         |tokens: Vec<u32>, head: Head| model.forward_heads(&mut [SequenceInput { tokens, cache: &mut cache }], &[head]);
     let prefill_started = Instant::now();
     let mut next = Next::Token(0);
     for chunk in prompt.chunks(args.prefill_chunk) {
-        next = step(chunk.to_vec(), head_for(&sampler, 0))?.remove(0);
+        next = step(chunk.to_vec(), sampler.head(races, 0))?.remove(0);
     }
     let prefill_secs = prefill_started.elapsed().as_secs_f64();
 
@@ -114,7 +104,7 @@ pub fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             out.flush()?;
         }
         if generated < args.max_tokens {
-            next = step(vec![token], head_for(&sampler, generated))?.remove(0);
+            next = step(vec![token], sampler.head(races, generated))?.remove(0);
         }
     }
     if let Some(text) = stream.finish() {

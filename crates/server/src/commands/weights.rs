@@ -8,7 +8,7 @@ pub struct WeightArgs {
     /// bf16). `bf16`: the checkpoint's tensors as published, computed from where they are mapped
     /// (exact). `q12`: requantized at load to 12-bit integers per block of 32 (1.5625 bytes per
     /// weight instead of 2; gpt-oss-20b decode reads 3.2 instead of 3.7 GB per token), within the
-    /// fidelity bound (log-probabilities within 1.1e-2 of transformers' on the test goldens, greedy
+    /// fidelity bound (log-probabilities within 1e-2 of transformers' on the test goldens, greedy
     /// output unchanged). `q8`: 8-bit integers (1.125 bytes per weight, 2.6 GB per token), past the
     /// bound: log-probabilities up to ~0.11 off on the goldens and greedy output can change. The
     /// requantized formats help where memory bandwidth, not arithmetic, limits decode: one or a

@@ -77,25 +77,18 @@ impl Sequence {
         }
     }
 
-    /// What the step feeding `fed` tokens needs from the model: the most likely token is enough when nothing
-    /// is sampled from this step (the prompt goes on) or when the sampler would take the argmax of the logits
-    /// as they come (greedy, without log-probabilities, penalties or logit bias), and the race's winner when
-    /// the sequence races.
+    /// What the step feeding `fed` tokens needs from the model: the most likely token when nothing is
+    /// sampled from this step (the prompt goes on), otherwise what the sampler needs ([`Sampler::head`]): every
+    /// logit under a logit bias, which the head does not apply.
     pub fn head(&self, fed: usize) -> Head {
         let samples = self.next.is_some() || self.prefilled + fed >= self.request.prompt.len();
-        let argmax_suffices = self.sampler.params().argmax_suffices() && self.request.logit_bias.is_empty();
-        if !samples || argmax_suffices {
+        if !samples {
             Head::Argmax
-        } else if self.races {
-            Head::Sample { temperature: self.sampler.params().temperature, key: self.race_key() }
-        } else {
+        } else if !self.request.logit_bias.is_empty() {
             Head::Logits
+        } else {
+            self.sampler.head(self.races, self.generated.len())
         }
-    }
-
-    /// The key of the race that draws the next token.
-    fn race_key(&self) -> u64 {
-        self.sampler.race_key(self.generated.len())
     }
 
     /// Takes the model's result for the step that fed `fed` tokens. Once the prompt is complete, samples a
@@ -116,7 +109,7 @@ impl Sequence {
                     }
                 }
                 if self.races {
-                    let key = self.race_key();
+                    let key = self.sampler.race_key(self.generated.len());
                     self.sampler.sample_race(&mut logits, key)
                 } else {
                     self.sampler.sample(&mut logits, &self.generated)
