@@ -78,6 +78,23 @@ def argmax_head_bytes_per_token(config: dict, dense: str) -> dict:
     return {**b, "total": b["total"] - b["unembedding"] + unembed, "unembedding": unembed}
 
 
+PHASES = ("attention", "experts", "unembedding", "other")
+
+
+def phase_line(label: str, rows: list, bpt: dict) -> tuple[str, dict] | None:
+    """Our 1-stream decode time per token by part of the model (median over rounds of `gpt-oss bench`'s
+    decode_ms_per_token_by_phase), each with the read rate of the weights that part reads (`bpt`)."""
+    measured = [row["decode_ms_per_token_by_phase"] for row in rows if row and "decode_ms_per_token_by_phase" in row]
+    if not measured:
+        return None
+    ms = {p: median([m.get(p) for m in measured]) for p in PHASES}
+    read = {"attention": bpt["attention"], "experts": bpt["active_experts"] + bpt["router_and_norms"],
+            "unembedding": bpt["unembedding"]}
+    gb_s = {p: read[p] / (ms[p] * 1e6) for p in read if ms.get(p)}
+    parts = [f"{p} {fmt(ms[p], '.1f')} ms" + (f" ({fmt(gb_s[p], '.1f')} GB/s)" if p in gb_s else "") for p in PHASES]
+    return f"  {label:30} " + ", ".join(parts), {"ms_per_token": ms, "weights_gb_s": gb_s}
+
+
 def load_json(path: str):
     with open(path) as f:
         return json.load(f)
@@ -308,6 +325,21 @@ def main() -> int:
         rate = O["streams"][str(s)]["decode_tok_s"]
         lines.append(f"ours, {s} streams: aggregate decode {fmt(rate)} tok/s = {fmt(ratio(rate, one_rate))} x 1 stream; "
                      f"prefill of {s} x {rounds[0]['ours'].get('prompt_tokens', '?')} tokens {fmt(O['streams'][str(s)]['prefill_tok_s'])} tok/s")
+    phase_lines = []
+    summary["decode_phases"] = {}
+    runs_by_label = [(f"ours {main_format}", one, bpt)]
+    runs_by_label += [(f"ours {f}", [ours_row(e, 1, f) for e in rounds], bpt_of[f]) for f in formats[1:]]
+    runs_by_label += [(f"ours {f} greedy --argmax-head",
+                       [next((row for row in e["ours_greedy_argmax_head"][f]["runs"] if row["streams"] == 1), None)
+                        for e in rounds], argmax_head_bytes_per_token(config, f)) for f in head_formats]
+    for label, rows, bytes_of in runs_by_label:
+        found = phase_line(label, rows, bytes_of)
+        if found:
+            phase_lines.append(found[0])
+            summary["decode_phases"][label] = found[1]
+    if phase_lines:
+        lines.append("decode time per token, 1 stream, by part of the model (and the read rate of its weights):")
+        lines.extend(phase_lines)
     lines.append("per-round ours/llama: pp512 " + ", ".join(fmt(x) for x in ratios["pp512"]["per_round"])
                  + "; tg128 " + ", ".join(fmt(x) for x in ratios["tg128"]["per_round"]))
     table = "\n".join(lines)

@@ -92,6 +92,14 @@ def metrics(url: str = BASE_URL, headers: dict | None = None) -> dict[str, float
     return samples
 
 
+def forward_seconds(url: str = BASE_URL) -> dict[str, float]:
+    """gpt_oss_forward_seconds_total of /metrics, by phase."""
+    status, text = http("GET", server_root(url) + "/metrics")
+    assert status == 200, text
+    pattern = r'^gpt_oss_forward_seconds_total\{phase="(\w+)"\} (\S+)$'
+    return {m.group(1): float(m.group(2)) for m in re.finditer(pattern, text, re.MULTILINE)}
+
+
 def wait_idle(seconds: float) -> dict[str, float]:
     """Polls /metrics until no sequence runs and the KV caches are freed; returns the last sample."""
     deadline = time.monotonic() + seconds
@@ -166,6 +174,15 @@ def test_greedy_with_seed_is_deterministic(client):
     assert first.choices[0].message.content == second.choices[0].message.content
     assert first.choices[0].finish_reason == second.choices[0].finish_reason
     assert first.usage.completion_tokens == second.usage.completion_tokens
+
+
+def test_metrics_split_forward_time_by_part_of_the_model(client):
+    before = forward_seconds()
+    chat(client, max_tokens=4)
+    after = forward_seconds()
+    assert set(after) == {"attention", "experts", "unembedding", "other"}, after
+    for phase, seconds in after.items():
+        assert seconds > before.get(phase, 0.0), (phase, before, after)
 
 
 def test_argmax_head_decodes_greedy_requests_as_every_logit_would(client, auth_client):

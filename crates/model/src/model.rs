@@ -19,6 +19,7 @@ use crate::layers::linear::{DenseFormat, Linear};
 use crate::layers::moe::Moe;
 use crate::layers::norm::RmsNorm;
 use crate::layers::rope::Rope;
+use crate::phases::{Phase, PhaseClock, PhaseTimes};
 use crate::weights::Checkpoint;
 
 struct DecoderLayer<'a> {
@@ -37,6 +38,7 @@ pub struct GptOss<'a> {
     lm_head: Linear<'a>,
     argmax_head: Option<ArgmaxHead>,
     rope: Rope,
+    clock: PhaseClock,
 }
 
 /// One sequence's share of a forward call.
@@ -124,6 +126,7 @@ impl<'a> GptOss<'a> {
             lm_head: Linear::load_dense(ckpt, lm_head_name, v, h, false, dense)?,
             argmax_head: None,
             rope: Rope::new(&config),
+            clock: PhaseClock::default(),
             config,
         })
     }
@@ -154,6 +157,11 @@ impl<'a> GptOss<'a> {
         &self.eos
     }
 
+    /// Time spent in forward calls so far, by part of the model.
+    pub fn phase_times(&self) -> PhaseTimes {
+        self.clock.times()
+    }
+
     /// An empty cache for one sequence.
     pub fn new_cache(&self) -> Cache {
         Cache::new(self.layers.iter().map(|l| l.attention.window))
@@ -162,7 +170,7 @@ impl<'a> GptOss<'a> {
     /// Runs the new tokens of every sequence, appends them to their caches,
     /// and returns the logits of each sequence's last new token.
     pub fn forward(&self, batch: &mut [SequenceInput<'_>]) -> Result<Vec<Vec<f32>>> {
-        on_pool(|| Ok(self.unembed(&self.last_hidden(batch)?)))
+        self.clock.time_forward(|| on_pool(|| Ok(self.unembed(&self.last_hidden(batch)?))))
     }
 
     /// [`GptOss::forward`], computing `heads[s]` for sequence `s`.
@@ -170,26 +178,34 @@ impl<'a> GptOss<'a> {
         if heads.len() != batch.len() {
             return Err(ModelError::Input(format!("{} heads for {} sequences", heads.len(), batch.len())));
         }
-        on_pool(|| {
-            let normed = self.last_hidden(batch)?;
-            let picks: Option<Vec<Pick>> = heads.iter().map(|h| h.pick()).collect();
-            if let (Some(argmax), Some(picks)) = (&self.argmax_head, picks)
-                && heads.len() <= ARGMAX_HEAD_MAX_SEQUENCES
-            {
+        self.clock.time_forward(|| on_pool(|| self.heads(batch, heads)))
+    }
+
+    /// [`GptOss::forward_heads`] on the pool: the unembedding, or the argmax
+    /// head where every sequence's head can use it.
+    fn heads(&self, batch: &mut [SequenceInput<'_>], heads: &[Head]) -> Result<Vec<Next>> {
+        let normed = self.last_hidden(batch)?;
+        let picks: Option<Vec<Pick>> = heads.iter().map(|h| h.pick()).collect();
+        if let (Some(argmax), Some(picks)) = (&self.argmax_head, picks)
+            && heads.len() <= ARGMAX_HEAD_MAX_SEQUENCES
+        {
+            return Ok(self.clock.time(Phase::Unembedding, || {
                 let tokens = argmax.choose(self.lm_head.weights(), &normed, &picks);
-                let by_head = normed.chunks_exact(self.config.hidden_size).zip(tokens).map(|(x, token)| match token {
+                let rows = normed.chunks_exact(self.config.hidden_size);
+                let by_head = rows.zip(tokens).map(|(x, token)| match token {
                     Some(token) => Next::Token(token),
                     None => Next::Logits(self.lm_head.forward_slice(x, 1)),
                 });
-                return Ok(by_head.collect());
-            }
-            Ok(self.unembed(&normed).into_iter().map(Next::Logits).collect())
-        })
+                by_head.collect()
+            }));
+        }
+        Ok(self.unembed(&normed).into_iter().map(Next::Logits).collect())
     }
 
     /// The logits of each row of `normed` (`[sequences, hidden]`).
     fn unembed(&self, normed: &[f32]) -> Vec<Vec<f32>> {
-        let logits = self.lm_head.forward_slice(normed, normed.len() / self.config.hidden_size);
+        let rows = normed.len() / self.config.hidden_size;
+        let logits = self.clock.time(Phase::Unembedding, || self.lm_head.forward_slice(normed, rows));
         logits.chunks_exact(self.config.vocab_size).map(<[f32]>::to_vec).collect()
     }
 
@@ -215,10 +231,12 @@ impl<'a> GptOss<'a> {
         for (l, layer) in self.layers.iter().enumerate() {
             let normed = layer.input_norm.forward_slice(&x, h)?;
             let mut caches: Vec<&mut LayerCache> = batch.iter_mut().map(|s| &mut s.cache.layers[l]).collect();
-            let attn = layer.attention.forward(&normed, &lens, &positions, &mut caches, &self.rope);
+            let attn = self.clock.time(Phase::Attention, || {
+                layer.attention.forward(&normed, &lens, &positions, &mut caches, &self.rope)
+            });
             add_assign(&mut x, &attn);
             let normed = layer.post_attention_norm.forward_slice(&x, h)?;
-            add_assign(&mut x, &layer.moe.forward(&normed, n));
+            add_assign(&mut x, &self.clock.time(Phase::Experts, || layer.moe.forward(&normed, n)));
         }
         for seq in batch.iter_mut() {
             seq.cache.position += seq.tokens.len();

@@ -1,7 +1,10 @@
 //! Prometheus metrics, served at `/metrics`: requests, tokens (and those of the argmax head), time to first
-//! token, inter-token latency, batch size, queue and KV cache usage.
+//! token, inter-token latency, batch size, forward time by part of the model, queue and KV cache usage.
 
-use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use gpt_oss_model::{Phase, PhaseTimes};
+use prometheus::{
+    CounterVec, Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 /// Every metric the server keeps, registered in one registry.
 pub struct Metrics {
@@ -21,6 +24,8 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Tokens in each forward step (prefill chunks and decode tokens).
     pub batch_tokens: Histogram,
+    /// Seconds of forward passes by part of the model ([`Phase`]).
+    forward_seconds: CounterVec,
     pub running: IntGauge,
     pub waiting: IntGauge,
     /// Bytes held by the KV caches of the running sequences.
@@ -59,6 +64,14 @@ impl Metrics {
                 )?,
                 batch_size: histogram("batch_size", "Sequences per forward step", &counts)?,
                 batch_tokens: histogram("batch_tokens", "Tokens per forward step", &counts)?,
+                forward_seconds: CounterVec::new(
+                    Opts::new(
+                        "forward_seconds_total",
+                        "Wall-clock seconds of forward passes by part of the model: attention, experts (router \
+                         included), unembedding (or the argmax head), other (embedding, norms, residual adds)",
+                    ),
+                    &["phase"],
+                )?,
                 running: IntGauge::new("running_sequences", "Sequences being generated")?,
                 waiting: IntGauge::new("waiting_requests", "Requests queued for the engine")?,
                 kv_cache_bytes: IntGauge::new("kv_cache_bytes", "Bytes held by the running sequences' KV caches")?,
@@ -71,7 +84,7 @@ impl Metrics {
     }
 
     fn register_all(&self) {
-        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 12] = [
             Box::new(self.requests.clone()),
             Box::new(self.prompt_tokens.clone()),
             Box::new(self.generated_tokens.clone()),
@@ -80,6 +93,7 @@ impl Metrics {
             Box::new(self.inter_token_latency.clone()),
             Box::new(self.batch_size.clone()),
             Box::new(self.batch_tokens.clone()),
+            Box::new(self.forward_seconds.clone()),
             Box::new(self.running.clone()),
             Box::new(self.waiting.clone()),
             Box::new(self.kv_cache_bytes.clone()),
@@ -89,6 +103,18 @@ impl Metrics {
                 panic!("metric registered twice: {e}");
             }
         }
+    }
+
+    /// Adds a forward step's time by phase.
+    pub fn add_forward_time(&self, times: &PhaseTimes) {
+        for phase in Phase::ALL {
+            self.forward_seconds.with_label_values(&[phase.name()]).inc_by(times.seconds(phase));
+        }
+    }
+
+    /// Seconds of forward passes so far in `phase`.
+    pub fn forward_seconds(&self, phase: Phase) -> f64 {
+        self.forward_seconds.with_label_values(&[phase.name()]).get()
     }
 
     /// The Prometheus text exposition of every metric.

@@ -1,14 +1,19 @@
 //! `gpt-oss bench`: the engine's throughput at given numbers of concurrent streams, without HTTP: each stream
 //! prefills the same prompt and decodes a fixed number of tokens (no stop tokens), all submitted at once.
 //!
+//! Each run also splits the decode time by part of the model (attention, experts, unembedding, other), per
+//! decoded token: compared with the bytes each part reads, it shows which parts run at the memory's speed.
+//!
 //! `--bandwidth` also measures the machine's read bandwidth (all threads summing a 1 GiB buffer, best of 5), the
 //! limit decode speed is compared against; `--json FILE` writes every figure machine-readably.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use gpt_oss_model::SamplingParams;
+use gpt_oss_model::{Phase, SamplingParams};
 use gpt_oss_server::engine::{Backend, Engine, EngineOptions, GenerateRequest, TokenEvent};
 use gpt_oss_server::metrics::Metrics;
 
@@ -66,6 +71,9 @@ struct Row {
     /// Tokens after each stream's first, over the time after the last first token.
     decode_tok_s: f64,
     decode_tok_s_per_stream: f64,
+    /// Milliseconds of forward passes per decoded token (of all streams), by part of the model, after the last
+    /// first token.
+    decode_ms_per_token_by_phase: BTreeMap<&'static str, f64>,
 }
 
 #[derive(serde::Serialize)]
@@ -145,7 +153,8 @@ fn measure_streams(
         dense: args.weights.dense_weights,
         argmax_head: args.weights.argmax_head,
     };
-    let engine = Arc::new(Engine::start(model, options, Arc::new(Metrics::new()))?);
+    let metrics = Arc::new(Metrics::new());
+    let engine = Arc::new(Engine::start(model, options, metrics.clone())?);
     // A fixed, ordinary prompt: the ids of a repeated sentence.
     let sentence = engine.tokenizer().encode("The quick brown fox jumps over the lazy dog. ", false);
     let prompt: Vec<u32> = sentence.iter().copied().cycle().take(args.prompt_tokens).collect();
@@ -170,6 +179,8 @@ fn measure_streams(
     for &streams in &args.concurrency {
         let streams = streams.max(1);
         let started = Instant::now();
+        // The forward time by phase when the last stream has its first token: decode starts there.
+        let (first_seen, decode_start) = (Arc::new(AtomicUsize::new(0)), Arc::new(Mutex::new(None)));
         let mut generations = Vec::new();
         for seed in 0..streams as u64 {
             generations.push(engine.submit(stream_request(&prompt, seed, args.gen_tokens, args.temperature))?);
@@ -177,12 +188,19 @@ fn measure_streams(
         let (first_tokens, last_tokens) = runtime.block_on(async {
             let mut tasks = tokio::task::JoinSet::new();
             for mut generation in generations {
+                let (first_seen, decode_start, metrics) = (first_seen.clone(), decode_start.clone(), metrics.clone());
                 tasks.spawn(async move {
                     let mut first = None;
                     while let Some(event) = generation.events.recv().await {
                         match event {
                             TokenEvent::Token(_) => {
-                                first.get_or_insert_with(|| started.elapsed().as_secs_f64());
+                                first.get_or_insert_with(|| {
+                                    if first_seen.fetch_add(1, Ordering::SeqCst) + 1 == streams {
+                                        *decode_start.lock().unwrap_or_else(|e| e.into_inner()) =
+                                            Some(phase_seconds(&metrics));
+                                    }
+                                    started.elapsed().as_secs_f64()
+                                });
                             }
                             TokenEvent::Finished { .. } => break,
                         }
@@ -203,11 +221,21 @@ fn measure_streams(
         let decoded = (streams * (args.gen_tokens - 1)) as f64;
         let rate = decoded / (wall - ttft).max(f64::EPSILON);
         let prefill = (streams * args.prompt_tokens) as f64 / ttft.max(f64::EPSILON);
+        let end = phase_seconds(&metrics);
+        let start = decode_start.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or(end);
+        let by_phase: BTreeMap<&'static str, f64> = Phase::ALL
+            .iter()
+            .zip(start.iter().zip(&end))
+            .map(|(phase, (s, e))| (phase.name(), (e - s) * 1e3 / decoded.max(1.0)))
+            .collect();
         if print_table {
             println!(
                 "{streams:>8} {wall:>12.2} {rate:>14.2} {:>14.2} {ttft:>12.2} {prefill:>14.2}",
                 rate / streams as f64
             );
+            let parts: Vec<String> =
+                Phase::ALL.iter().map(|p| format!("{} {:.1}", p.name(), by_phase[p.name()])).collect();
+            println!("{:>8} decode ms per token: {}", "", parts.join(", "));
         }
         rows.push(Row {
             streams,
@@ -216,9 +244,15 @@ fn measure_streams(
             prefill_tok_s: prefill,
             decode_tok_s: rate,
             decode_tok_s_per_stream: rate / streams as f64,
+            decode_ms_per_token_by_phase: by_phase,
         });
     }
     Ok(rows)
+}
+
+/// Seconds of forward passes so far, by phase in [`Phase::ALL`] order.
+fn phase_seconds(metrics: &Metrics) -> [f64; 4] {
+    Phase::ALL.map(|phase| metrics.forward_seconds(phase))
 }
 
 /// One stream: `prompt`, then `max_tokens` sampled at `temperature` with `seed` and no stop tokens.

@@ -295,7 +295,9 @@ impl Scheduler<'_> {
             .collect();
         self.metrics.batch_size.observe(batch.len() as f64);
         self.metrics.batch_tokens.observe(fed.iter().sum::<usize>() as f64);
+        let before = self.model.phase_times();
         let result = self.model.forward_heads(&mut batch, &heads);
+        self.metrics.add_forward_time(&self.model.phase_times().since(&before));
         drop(batch);
         let stepped = running.iter_mut().zip(&fed).filter(|(_, fed)| **fed > 0);
         match result {
