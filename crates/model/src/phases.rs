@@ -99,20 +99,22 @@ mod tests {
     #[test]
     fn a_forward_pass_splits_into_its_timed_phases_and_the_rest() {
         let clock = PhaseClock::default();
+        let started = Instant::now();
         let value = clock.time_forward(|| {
             clock.time(Phase::Attention, || sleep_ms(20));
             sleep_ms(10);
             clock.time(Phase::Experts, || sleep_ms(30));
             7
         });
+        let wall = started.elapsed().as_secs_f64();
         assert_eq!(value, 7);
         let t = clock.times();
-        assert!(t.seconds(Phase::Attention) >= 0.020, "{t:?}");
-        assert!(t.seconds(Phase::Experts) >= 0.030, "{t:?}");
+        let (attention, experts) = (t.seconds(Phase::Attention), t.seconds(Phase::Experts));
+        assert!(attention >= 0.020 && experts >= 0.030, "{t:?}");
         assert_eq!(t.seconds(Phase::Unembedding), 0.0);
-        // The untimed 10 ms, not the whole pass.
+        // The untimed 10 ms, not the whole pass: at most what the timed phases left of it.
         let other = t.seconds(Phase::Other);
-        assert!((0.010..0.030).contains(&other), "{t:?}");
+        assert!(other >= 0.010 && other <= wall - attention - experts + 1e-6, "{t:?} in {wall} s");
         clock.time(Phase::Unembedding, || sleep_ms(5));
         let delta = clock.times().since(&t);
         assert!(delta.seconds(Phase::Unembedding) >= 0.005 && delta.seconds(Phase::Attention) == 0.0, "{delta:?}");
