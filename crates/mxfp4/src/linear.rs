@@ -265,12 +265,6 @@ fn row_blocks(y: &mut [f32], n: usize, block: usize) -> Vec<&mut [f32]> {
     pieces
 }
 
-/// `y` (`xs.len() x rows`) from the dot kernels: `dot(rows, xs, out)`
-/// writes the dot products of weight rows `rows` with activation rows `xs`
-/// into `out` (`rows.len() x xs.len()`), at most `shape` of each per call;
-/// the bias is added here. Every group of activation rows takes its turn
-/// on a group of weight rows before the next, so the weights are read from
-/// memory once and from L1 after that.
 /// [`dot_rows`] over the `n x cols` activations `x` rounded to 16-bit
 /// integers in `layout`, one weight row per call (the integer kernels'),
 /// into `y` (`n x rows`).
@@ -288,6 +282,12 @@ fn q16_dot_rows(
     dot_rows(y.len() / n, &xs, ONE_ROW, bias, y, dot);
 }
 
+/// `y` (`xs.len() x rows`) from the dot kernels: `dot(rows, xs, out)`
+/// writes the dot products of weight rows `rows` with activation rows `xs`
+/// into `out` (`rows.len() x xs.len()`), at most `shape` of each per call;
+/// the bias is added here. Every group of activation rows takes its turn
+/// on a group of weight rows before the next, so the weights are read from
+/// memory once and from L1 after that.
 fn dot_rows<X: Sync>(
     rows: usize,
     xs: &[X],
